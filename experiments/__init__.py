@@ -1,0 +1,1 @@
+"""Runnable experiments; each module writes into ``paper_repro/<name>/`` (see jaxml.experiment)."""
