@@ -100,10 +100,12 @@ def config_dict(config: Any) -> dict:
     def convert(v):
         if dataclasses.is_dataclass(v):
             return {f.name: convert(getattr(v, f.name)) for f in dataclasses.fields(v)}
+        if isinstance(v, Mapping):
+            return {str(k): convert(x) for k, x in v.items()}
         if isinstance(v, (list, tuple)):
             return [convert(x) for x in v]
         if isinstance(v, (np.ndarray, jax.Array)):
-            return np.asarray(v).tolist()
+            return np.round(np.asarray(v, dtype=float), 6).tolist()
         if isinstance(v, np.generic):
             return v.item()
         return v

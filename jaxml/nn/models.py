@@ -1,0 +1,111 @@
+"""First Flax Linen models: linear (logistic), MLP, 1-D CNN, GRU classifier.
+
+Every module is called as ``model.apply(variables, x, train=False)``; ``train=True``
+switches on stochastic layers (dropout) where a model has them. Inputs are batches
+``(batch, length)`` of 1-D signals (MNIST-1D) or ``(batch, features)`` vectors.
+
+The MNIST-1D baselines (Greydanus & Kobak 2024) use:
+
+* logistic regression: ``Linear(10)``;
+* MLP: h₁ = relu(W₁x), h₂ = h₁ + relu(W₂h₁), logits = W₃h₂ (``MLP((256, 256), residual=True)``);
+* CNN: three Conv1d layers (25 channels; kernel 5, 3, 3; stride 2; padding 1) with ReLU,
+  flatten (5 × 25), linear (``CNN1D()``);
+* GRU: bidirectional GRU with 6 hidden units over the 40 time steps, all outputs flattened
+  (40 × 12) into a linear layer (``GRUClassifier()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+class Linear(nn.Module):
+    """Affine map of the flattened input: logits = W x + b (softmax = logistic regression)."""
+
+    num_outputs: int
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+        return nn.Dense(self.num_outputs)(x.reshape(x.shape[0], -1))
+
+
+class MLP(nn.Module):
+    """Fully connected network: hidden layers ``features``, then a linear readout.
+
+    With ``residual=True``, a hidden layer whose width equals its input's adds a skip
+    connection, h_{l+1} = h_l + σ(W h_l + b). ``dropout_rate > 0`` applies dropout after
+    every hidden activation when ``train=True``.
+    """
+
+    features: Sequence[int]
+    num_outputs: int
+    activation: Callable[[jax.Array], jax.Array] = nn.relu
+    residual: bool = False
+    dropout_rate: float = 0.0
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+        h = x.reshape(x.shape[0], -1)
+        for width in self.features:
+            z = self.activation(nn.Dense(width)(h))
+            h = h + z if self.residual and h.shape[-1] == width else z
+            if self.dropout_rate > 0:
+                h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
+        return nn.Dense(self.num_outputs)(h)
+
+
+class CNN1D(nn.Module):
+    """1-D convolutional classifier: Conv → ReLU layers, flatten, linear readout.
+
+    Output length of each layer: ⌊(L + 2·padding − kernel) / stride⌋ + 1
+    (40 → 19 → 10 → 5 for the MNIST-1D defaults).
+    """
+
+    num_outputs: int = 10
+    channels: Sequence[int] = (25, 25, 25)
+    kernel_sizes: Sequence[int] = (5, 3, 3)
+    strides: Sequence[int] = (2, 2, 2)
+    padding: int = 1
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+        if not len(self.channels) == len(self.kernel_sizes) == len(self.strides):
+            raise ValueError("channels, kernel_sizes and strides must have the same length")
+        h = x[..., None] if x.ndim == 2 else x  # (batch, length, 1)
+        for c, k, s in zip(self.channels, self.kernel_sizes, self.strides):
+            conv = nn.Conv(c, (k,), strides=(s,), padding=[(self.padding, self.padding)])
+            h = nn.relu(conv(h))
+        return nn.Dense(self.num_outputs)(h.reshape(h.shape[0], -1))
+
+
+class GRUClassifier(nn.Module):
+    """(Bidirectional) GRU over the sequence; every time step's output is flattened
+    into a linear readout, as in the MNIST-1D baseline.
+
+    GRU cell: r = σ(W_r x + U_r h), z = σ(W_z x + U_z h),
+    n = tanh(W_n x + r ⊙ U_n h), h' = (1 − z) ⊙ n + z ⊙ h.
+    """
+
+    num_outputs: int = 10
+    hidden_size: int = 6
+    bidirectional: bool = True
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+        seq = x[..., None] if x.ndim == 2 else x  # (batch, time, features)
+        forward = nn.RNN(nn.GRUCell(self.hidden_size))
+        if self.bidirectional:
+            backward = nn.RNN(nn.GRUCell(self.hidden_size))
+            outputs = nn.Bidirectional(forward, backward)(seq)
+        else:
+            outputs = forward(seq)
+        return nn.Dense(self.num_outputs)(outputs.reshape(outputs.shape[0], -1))
+
+
+def count_params(params) -> int:
+    """Number of scalar parameters in a pytree."""
+    return int(sum(jnp.size(p) for p in jax.tree_util.tree_leaves(params)))
