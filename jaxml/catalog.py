@@ -184,6 +184,13 @@ _TITLES = {
 
 # Implemented capabilities: id -> (symbols, tests).
 _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "T.m1d.1": (
+        ("experiments.mnist1d_baselines:run", "jaxml.nn:MLP", "jaxml.nn:CNN1D",
+         "jaxml.nn:GRUClassifier", "jaxml.nn:Linear", "jaxml.train:fit_seeds"),
+        ("tests/experiments/test_mnist1d_baselines.py::test_cli_quick_run_end_to_end",
+         "tests/experiments/test_mnist1d_baselines.py::test_full_run_is_within_three_points_of_the_paper",
+         "tests/nn/test_models.py::test_parameter_counts_match_the_paper_architectures"),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(

@@ -1,4 +1,4 @@
-"""Test configuration: 8 fake CPU devices and strict rank promotion, set before jax starts."""
+"""Test configuration: 8 fake CPU devices, set before jax is imported."""
 
 import os
 
@@ -8,13 +8,20 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import jax  # noqa: E402
 
-jax.config.update("jax_numpy_rank_promotion", "raise")
 
 import pytest  # noqa: E402
 
 
 @pytest.fixture
+def strict_rank_promotion():
+    """Opt-in: make implicit rank promotion an error inside one test of our own code
+    (not global: distrax and other dependencies rely on it internally)."""
+    with jax.numpy_rank_promotion("raise"):
+        yield
+
+
+@pytest.fixture
 def allow_rank_promotion():
-    """For tests that call distrax, whose internals rely on implicit rank promotion."""
+    """Kept for tests written against the earlier strict default; a no-op now."""
     with jax.numpy_rank_promotion("allow"):
         yield

@@ -36,7 +36,9 @@ class CheckpointStore:
     def restore(self, state_like: Any, history_like: dict[str, np.ndarray]):
         """Return ``(state, history, epoch)`` from the latest checkpoint.
 
-        ``state_like``/``history_like`` give the structure, shapes and dtypes expected.
+        ``state_like`` gives the state's structure, shapes and dtypes; ``history_like``
+        the history arrays of this run, into which the saved epochs are copied (the
+        saved run may have had a smaller epoch budget).
         """
         epoch = self._manager.latest_step()
         if epoch is None:
@@ -44,7 +46,14 @@ class CheckpointStore:
         target = {"state": state_like, "history": dict(history_like)}
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
         tree = self._manager.restore(epoch, args=ocp.args.StandardRestore(abstract))
-        history = {k: np.asarray(v) for k, v in tree["history"].items()}
+        history = {}
+        for name, like in history_like.items():
+            saved = np.asarray(tree["history"][name])
+            if epoch > like.shape[-1]:
+                raise ValueError(f"the checkpoint in {self.directory} is at epoch {epoch}, "
+                                 f"beyond this run's budget of {like.shape[-1]} epochs")
+            history[name] = np.array(like, copy=True)
+            history[name][..., :epoch] = saved[..., :epoch]
         return tree["state"], history, int(epoch)
 
     def close(self) -> None:

@@ -1,0 +1,45 @@
+"""End to end through the console script, as a user runs it (the quick preset)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from experiments import mnist1d_baselines as exp
+
+
+def test_cli_quick_run_end_to_end(tmp_path):
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "jaxml.cli", "repro", "mnist1d_baselines", "--quick",
+         "--seeds", "2", "--out", str(out)],
+        capture_output=True, text=True, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"results in {out.resolve()}" in proc.stdout
+    results = json.loads((out / "results.json").read_text())
+    assert results["experiment"] == "mnist1d_baselines" and results["seeds"] == 2
+    for model in exp.MODELS:
+        for stat in ("test_acc_mean", "test_acc_std", "train_time_s"):
+            assert f"{stat}/{model}" in results["metrics"]
+        assert results["paper"][f"test_acc_mean/{model}"] == exp.PAPER[f"test_acc_mean/{model}"]
+        assert 0.1 < results["metrics"][f"test_acc_mean/{model}"] <= 1.0  # above chance
+    for name in ("README.md", "training_curves.png", "accuracy.png"):
+        assert (out / name).is_file()
+    assert "| cnn | 94% |" in (out / "README.md").read_text()
+
+
+def test_unknown_model_is_rejected():
+    with pytest.raises(ValueError, match="model must be one of"):
+        exp.build_model("transformer", exp.Config.quick())
+
+
+@pytest.mark.slow
+def test_full_run_is_within_three_points_of_the_paper(tmp_path):
+    results = exp.run(exp.Config.full(), Path(tmp_path))
+    for model in ("mlp", "cnn"):
+        ours = results["metrics"][f"test_acc_mean/{model}"]
+        assert abs(ours - exp.PAPER[f"test_acc_mean/{model}"]) <= 0.03, (model, ours)
