@@ -191,6 +191,42 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          "tests/experiments/test_mnist1d_baselines.py::test_full_run_is_within_three_points_of_the_paper",
          "tests/nn/test_models.py::test_parameter_counts_match_the_paper_architectures"),
     ),
+    "M.op.1": (
+        ('jaxml.math.optim:gradient_descent', 'jaxml.math.optim:momentum', 'jaxml.math.optim:nesterov', 'jaxml.math.optim:run_optimizer'),
+        ('tests/math/test_optim.py::test_matches_optax_100_steps[gd]', 'tests/math/test_optim.py::test_matches_optax_100_steps[momentum]', 'tests/math/test_optim.py::test_matches_optax_100_steps[nesterov]', 'tests/math/test_optim.py::test_hyperparameters_can_be_traced'),
+    ),
+    "M.op.2": (
+        ('jaxml.math.optim:adagrad', 'jaxml.math.optim:rmsprop', 'jaxml.math.optim:adam', 'jaxml.math.optim:adamw', 'jaxml.math.optim:nadam'),
+        ('tests/math/test_optim.py::test_matches_optax_100_steps[adagrad]', 'tests/math/test_optim.py::test_matches_optax_100_steps[rmsprop]', 'tests/math/test_optim.py::test_matches_optax_100_steps[adam]', 'tests/math/test_optim.py::test_matches_optax_100_steps[adamw]', 'tests/math/test_optim.py::test_matches_optax_100_steps[nadam]'),
+    ),
+    "M.op.3": (
+        ('jaxml.math.optim_second_order:newton', 'jaxml.math.optim_second_order:bfgs', 'jaxml.math.optim_second_order:lbfgs', 'jaxml.math.optim_second_order:wolfe_line_search', 'experiments.optimizers_tour:run'),
+        ('tests/math/test_optim_second_order.py::test_quasi_newton_rosenbrock_matches_scipy[100-bfgs]', 'tests/math/test_optim_second_order.py::test_quasi_newton_rosenbrock_matches_scipy[100-lbfgs]', 'tests/math/test_optim_second_order.py::test_newton_rosenbrock_matches_scipy', 'tests/math/test_optim_second_order.py::test_logistic_regression_matches_scipy[bfgs]', 'tests/math/test_optim_second_order.py::test_wolfe_line_search_satisfies_strong_wolfe[0.9]', 'tests/experiments/test_optimizers_tour.py::test_optimizers_tour_tiny_run'),
+    ),
+    "M.op.4": (
+        ('jaxml.math.optim_constrained:projected_gradient', 'jaxml.math.optim_constrained:project_simplex', 'jaxml.math.optim_constrained:kkt_residuals', 'jaxml.math.optim_constrained:equality_qp', 'jaxml.math.optim_constrained:augmented_lagrangian'),
+        ('tests/math/test_optim_constrained.py::test_augmented_lagrangian_inequalities_vs_slsqp_and_kkt', 'tests/math/test_optim_constrained.py::test_augmented_lagrangian_equality_and_mixed_vs_slsqp', 'tests/math/test_optim_constrained.py::test_projected_gradient_box_and_simplex_vs_slsqp[True]', 'tests/math/test_optim_constrained.py::test_equality_qp_lagrange_multipliers', 'tests/math/test_optim_constrained.py::test_projections_match_slsqp_and_closed_forms'),
+    ),
+    "M.op.5": (
+        ('jaxml.math.duality:solve_lp', 'jaxml.math.duality:lp_dual', 'jaxml.math.duality:qp_dual', 'jaxml.math.duality:svm_dual'),
+        ('tests/math/test_optim_duality.py::test_lp_primal_and_dual_solved_separately_have_zero_gap[0]', 'tests/math/test_optim_duality.py::test_qp_dual_projected_gradient_matches_slsqp', 'tests/math/test_optim_duality.py::test_svm_dual_gap_and_sklearn[1.0]', 'tests/math/test_optim_duality.py::test_svm_dual_gap_and_sklearn[None]'),
+    ),
+    "M.op.6": (
+        ('jaxml.math.optim_analysis:hessian_min_eigenvalue', 'jaxml.math.optim_analysis:midpoint_convexity_violation', 'jaxml.math.optim_analysis:lipschitz_estimate', 'jaxml.math.optim_analysis:spectral_norm', 'jaxml.math.optim_analysis:jensen_gap'),
+        ('tests/math/test_optim_analysis.py::test_hessian_check_separates_convex_and_nonconvex', 'tests/math/test_optim_analysis.py::test_lipschitz_and_smoothness_estimates_vs_closed_forms', 'tests/math/test_optim_analysis.py::test_spectral_norm_power_iteration', 'tests/math/test_optim_analysis.py::test_jensen_gap_signs_and_lognormal_closed_form'),
+    ),
+    "M.ad.1": (
+        ('jaxml.math.autodiff:Dual', 'jaxml.math.autodiff:jvp', 'jaxml.math.autodiff:grad', 'jaxml.math.autodiff:hvp'),
+        ('tests/math/test_autodiff.py::test_forward_mode_matches_jax_jvp_on_100_random_trees', 'tests/math/test_autodiff.py::test_reverse_mode_matches_jax_grad_on_100_random_trees', 'tests/math/test_autodiff.py::test_hvp_forward_over_reverse_matches_jax_on_100_random_trees'),
+    ),
+    "M.al.1": (
+        ('jaxml.math.algorithms:bfs', 'jaxml.math.algorithms:dfs', 'jaxml.math.algorithms:dijkstra', 'jaxml.math.algorithms:bellman_ford', 'jaxml.math.algorithms:topological_sort', 'jaxml.math.algorithms:has_cycle', 'jaxml.math.algorithms:kruskal', 'jaxml.math.algorithms:prim'),
+        ('tests/math/test_algorithms.py::test_bfs_dfs_match_networkx[True]', 'tests/math/test_algorithms.py::test_dijkstra_and_bellman_ford_match_networkx', 'tests/math/test_algorithms.py::test_bellman_ford_negative_weights_and_cycles', 'tests/math/test_algorithms.py::test_topological_sort_and_cycles_match_networkx', 'tests/math/test_algorithms.py::test_mst_matches_networkx'),
+    ),
+    "M.al.2": (
+        ('jaxml.math.algorithms:edit_distance', 'jaxml.math.algorithms:lcs_length', 'jaxml.math.algorithms:knapsack_01', 'jaxml.math.algorithms:max_product_chain', 'jaxml.math.algorithms:activity_selection', 'jaxml.math.algorithms:fractional_knapsack', 'jaxml.math.algorithms:huffman_code'),
+        ('tests/math/test_algorithms.py::test_edit_distance_and_lcs_vs_brute_force', 'tests/math/test_algorithms.py::test_knapsack_vs_brute_force', 'tests/math/test_algorithms.py::test_max_product_chain_vs_brute_force', 'tests/math/test_algorithms.py::test_greedy_algorithms_are_optimal_vs_brute_force', 'tests/math/test_algorithms.py::test_huffman_optimal_and_prefix_free'),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(
