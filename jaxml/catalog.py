@@ -227,6 +227,38 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('jaxml.math.algorithms:edit_distance', 'jaxml.math.algorithms:lcs_length', 'jaxml.math.algorithms:knapsack_01', 'jaxml.math.algorithms:max_product_chain', 'jaxml.math.algorithms:activity_selection', 'jaxml.math.algorithms:fractional_knapsack', 'jaxml.math.algorithms:huffman_code'),
         ('tests/math/test_algorithms.py::test_edit_distance_and_lcs_vs_brute_force', 'tests/math/test_algorithms.py::test_knapsack_vs_brute_force', 'tests/math/test_algorithms.py::test_max_product_chain_vs_brute_force', 'tests/math/test_algorithms.py::test_greedy_algorithms_are_optimal_vs_brute_force', 'tests/math/test_algorithms.py::test_huffman_optimal_and_prefix_free'),
     ),
+    "C.lin.1": (
+        ('jaxml.classical.linear:ols', 'jaxml.sklearn.linear:LinearRegression'),
+        ('tests/classical/test_linear.py::test_ols_matches_sklearn', 'tests/classical/test_linear.py::test_ols_residual_is_orthogonal_to_columns'),
+    ),
+    "C.lin.2": (
+        ('jaxml.classical.linear:ridge', 'jaxml.classical.linear:lasso', 'jaxml.classical.linear:elastic_net', 'jaxml.classical.linear:enet_path', 'jaxml.classical.linear:lasso_path', 'jaxml.sklearn.linear:Ridge', 'jaxml.sklearn.linear:Lasso', 'jaxml.sklearn.linear:ElasticNet'),
+        ('tests/classical/test_linear.py::test_ridge_matches_sklearn', 'tests/classical/test_linear.py::test_elastic_net_matches_sklearn', 'tests/classical/test_linear.py::test_lasso_path_matches_sklearn', 'tests/classical/test_linear.py::test_ridge_vmap_over_alpha_compiles_once'),
+    ),
+    "C.lin.3": (
+        ('jaxml.classical.linear:logistic_regression', 'jaxml.sklearn.linear:LogisticRegression'),
+        ('tests/classical/test_linear.py::test_logistic_regression_matches_sklearn', 'tests/classical/test_linear.py::test_logistic_class_weight_matches_sklearn', 'tests/classical/test_linear.py::test_logistic_l1_matches_sklearn_saga', 'tests/sklearn/test_sklearn_linear.py::test_logistic_regression_matches_sklearn_with_string_labels'),
+    ),
+    "C.lin.4": (
+        ('jaxml.classical.glm:poisson_regression', 'jaxml.classical.glm:softmax_regression', 'jaxml.sklearn.linear:PoissonRegressor'),
+        ('tests/classical/test_glm.py::test_poisson_regression_matches_sklearn', 'tests/classical/test_glm.py::test_softmax_regression_multiclass_matches_sklearn'),
+    ),
+    "C.lin.5": (
+        ('jaxml.classical.linear:bayesian_linear_regression', 'jaxml.classical.linear:bayesian_ridge', 'jaxml.sklearn.linear:BayesianRidge'),
+        ('tests/classical/test_linear.py::test_bayesian_linear_regression_closed_form', 'tests/classical/test_linear.py::test_bayesian_ridge_matches_sklearn'),
+    ),
+    "C.nb.1": (
+        ('jaxml.classical.naive_bayes:gaussian_nb', 'jaxml.classical.naive_bayes:multinomial_nb', 'jaxml.classical.naive_bayes:bernoulli_nb', 'jaxml.sklearn.naive_bayes:GaussianNB', 'jaxml.sklearn.naive_bayes:MultinomialNB', 'jaxml.sklearn.naive_bayes:BernoulliNB'),
+        ('tests/classical/test_naive_bayes.py::test_naive_bayes_matches_sklearn', 'tests/sklearn/test_sklearn_naive_bayes.py::test_naive_bayes_matches_sklearn'),
+    ),
+    "C.nn.1": (
+        ('jaxml.classical.neighbors:knn_classifier', 'jaxml.classical.neighbors:knn_regressor', 'jaxml.classical.neighbors:kd_tree', 'jaxml.classical.neighbors:ball_tree', 'jaxml.classical.neighbors:tree_query', 'jaxml.sklearn.neighbors:KNeighborsClassifier', 'jaxml.sklearn.neighbors:KNeighborsRegressor'),
+        ('tests/classical/test_neighbors.py::test_knn_classifier_matches_sklearn', 'tests/classical/test_neighbors.py::test_trees_match_exact_search', 'tests/sklearn/test_sklearn_neighbors.py::test_knn_matches_sklearn'),
+    ),
+    "C.nn.2": (
+        ('jaxml.classical.neighbors:lsh_index', 'jaxml.classical.neighbors:lsh_query', 'jaxml.classical.neighbors:recall_at_k'),
+        ('tests/classical/test_neighbors.py::test_lsh_recall_vs_exact',),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(
