@@ -259,6 +259,70 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('jaxml.classical.neighbors:lsh_index', 'jaxml.classical.neighbors:lsh_query', 'jaxml.classical.neighbors:recall_at_k'),
         ('tests/classical/test_neighbors.py::test_lsh_recall_vs_exact',),
     ),
+    "M.la.1": (
+        ('jaxml.math.linalg:gram_schmidt', 'jaxml.math.linalg:householder_qr', 'jaxml.math.linalg:column_space_projector', 'jaxml.math.linalg:project_onto_column_space', 'jaxml.math.linalg:project_onto_orthogonal_complement'),
+        ('tests/math/test_linalg.py::test_gram_schmidt_matches_numpy_qr', 'tests/math/test_linalg.py::test_modified_gram_schmidt_more_orthogonal_than_classical', 'tests/math/test_linalg.py::test_householder_qr_modes_and_shapes', 'tests/math/test_linalg.py::test_projections_onto_column_space_and_complement'),
+    ),
+    "M.la.2": (
+        ('jaxml.math.linalg:matrix_rank', 'jaxml.math.linalg:trace', 'jaxml.math.linalg:lu', 'jaxml.math.linalg:det', 'jaxml.math.linalg:slogdet', 'jaxml.math.linalg:condition_number'),
+        ('tests/math/test_linalg.py::test_rank_trace_det_cond_match_numpy', 'tests/math/test_linalg.py::test_lu_factorisation_and_pivoting'),
+    ),
+    "M.la.3": (
+        ('jaxml.math.linalg:power_iteration', 'jaxml.math.linalg:top_k_eigh', 'jaxml.math.linalg:eigh_jacobi'),
+        ('tests/math/test_linalg.py::test_power_iteration_and_deflation_match_eigh', 'tests/math/test_linalg.py::test_eigh_jacobi_matches_numpy_eigh'),
+    ),
+    "M.la.4": (
+        ('jaxml.math.linalg:svd_jacobi', 'jaxml.math.linalg:low_rank_approx', 'jaxml.math.linalg:eckart_young_error'),
+        ('tests/math/test_linalg.py::test_svd_jacobi_matches_numpy_svd', 'tests/math/test_linalg.py::test_eckart_young_error_identity_and_optimality'),
+    ),
+    "M.la.5": (
+        ('jaxml.math.linalg:pca_eig', 'jaxml.math.linalg:pca_svd', 'jaxml.math.linalg:pca_transform'),
+        ('tests/math/test_linalg.py::test_pca_two_ways_agree_and_match_sklearn',),
+    ),
+    "M.la.6": (
+        ('jaxml.math.linalg:tensordot', 'jaxml.math.linalg:mode_product', 'jaxml.math.linalg:kron', 'jaxml.math.linalg:khatri_rao'),
+        ('tests/math/test_linalg.py::test_tensordot_and_mode_product_match_numpy', 'tests/math/test_linalg.py::test_kron_and_khatri_rao_match_numpy_scipy'),
+    ),
+    "M.la.7": (
+        ('jaxml.math.linalg:jacobian', 'jaxml.math.linalg:hessian', 'jaxml.math.linalg:hvp', 'jaxml.math.linalg:taylor_approx'),
+        ('tests/math/test_linalg.py::test_jacobian_and_hessian_vs_finite_differences', 'tests/math/test_linalg.py::test_matrix_calculus_identities', 'tests/math/test_linalg.py::test_taylor_approx_orders_and_exactness'),
+    ),
+    "M.pr.1": (
+        ('jaxml.math.prob:make', 'jaxml.math.prob:bernoulli', 'jaxml.math.prob:binomial', 'jaxml.math.prob:multinomial', 'jaxml.math.prob:uniform', 'jaxml.math.prob:gaussian', 'jaxml.math.prob:mvn', 'jaxml.math.prob:exponential', 'jaxml.math.prob:gamma', 'jaxml.math.prob:beta', 'jaxml.math.prob:poisson', 'jaxml.math.prob:dirichlet', 'jaxml.math.prob:wishart', 'jaxml.math.prob:sample', 'jaxml.math.prob:log_prob', 'jaxml.math.prob:mean', 'jaxml.math.prob:variance'),
+        ('tests/math/test_prob.py::test_distribution_logpdf_and_moments_match_scipy', 'tests/math/test_prob.py::test_sample_and_log_prob_jit_agreement', 'tests/math/test_prob.py::test_distribution_bad_parameters_raise'),
+    ),
+    "M.pr.2": (
+        ('jaxml.math.prob:marginal', 'jaxml.math.prob:conditional', 'jaxml.math.prob:bayes_rule', 'jaxml.math.prob:is_independent', 'jaxml.math.prob:lln_running_mean', 'jaxml.math.prob:clt_standardized_means'),
+        ('tests/math/test_prob.py::test_tables_marginal_conditional_bayes_by_enumeration', 'tests/math/test_prob.py::test_lln_and_clt_demonstrations'),
+    ),
+    "M.pr.3": (
+        ('jaxml.math.prob:mle_bernoulli', 'jaxml.math.prob:mle_binomial', 'jaxml.math.prob:mle_multinomial', 'jaxml.math.prob:mle_uniform', 'jaxml.math.prob:mle_gaussian', 'jaxml.math.prob:mle_mvn', 'jaxml.math.prob:mle_exponential', 'jaxml.math.prob:mle_gamma', 'jaxml.math.prob:mle_beta', 'jaxml.math.prob:mle_poisson', 'jaxml.math.prob:mle_dirichlet', 'jaxml.math.prob:standard_errors'),
+        ('tests/math/test_prob.py::test_mle_closed_forms_and_fisher_information', 'tests/math/test_prob.py::test_mle_iterative_families_match_scipy_fit', 'tests/math/test_prob.py::test_mle_bias_consistency_and_cramer_rao'),
+    ),
+    "M.pr.4": (
+        ('jaxml.math.prob:map_newton', 'jaxml.math.prob:beta_binomial_update', 'jaxml.math.prob:beta_mode', 'jaxml.math.prob:normal_normal_update', 'jaxml.math.prob:normal_inverse_gamma_update', 'jaxml.math.prob:gamma_poisson_update', 'jaxml.math.prob:gamma_mode', 'jaxml.math.prob:dirichlet_multinomial_update', 'jaxml.math.prob:normal_wishart_update'),
+        ('tests/math/test_prob.py::test_beta_binomial_and_map_vs_grid', 'tests/math/test_prob.py::test_normal_normal_and_gamma_poisson_vs_grid', 'tests/math/test_prob.py::test_normal_inverse_gamma_vs_grid', 'tests/math/test_prob.py::test_dirichlet_multinomial_vs_grid', 'tests/math/test_prob.py::test_normal_wishart_vs_grid_and_sequential_updates'),
+    ),
+    "M.st.1": (
+        ('jaxml.math.stats:z_test', 'jaxml.math.stats:ttest_1samp', 'jaxml.math.stats:ttest_ind', 'jaxml.math.stats:ttest_rel', 'jaxml.math.stats:chisquare', 'jaxml.math.stats:chi2_contingency', 'jaxml.math.stats:variance_ci', 'jaxml.math.stats:z_test_power', 'jaxml.math.stats:simulate_power'),
+        ('tests/math/test_stats.py::test_t_tests_match_scipy_to_1e6', 'tests/math/test_stats.py::test_z_test_matches_statsmodels_and_closed_form', 'tests/math/test_stats.py::test_variance_ci_and_chi_square_tests_match_scipy', 'tests/math/test_stats.py::test_distribution_helpers_match_scipy', 'tests/math/test_stats.py::test_type_one_error_and_power_by_simulation'),
+    ),
+    "M.st.2": (
+        ('jaxml.math.stats:kde', 'jaxml.math.stats:kde_log_density', 'jaxml.math.stats:scott_bandwidth', 'jaxml.math.stats:silverman_bandwidth', 'jaxml.math.stats:cv_bandwidth'),
+        ('tests/math/test_stats.py::test_kde_matches_sklearn_kernel_density', 'tests/math/test_stats.py::test_kde_bandwidth_rules_match_scipy_gaussian_kde', 'tests/math/test_stats.py::test_cv_bandwidth_matches_brute_force_leave_one_out'),
+    ),
+    "M.st.3": (
+        ('jaxml.math.stats:gaussian_linear_ic', 'jaxml.math.stats:vif'),
+        ('tests/math/test_stats.py::test_aic_bic_match_statsmodels_ols', 'tests/math/test_stats.py::test_vif_matches_statsmodels'),
+    ),
+    "M.in.1": (
+        ('jaxml.math.info:entropy', 'jaxml.math.info:joint_entropy', 'jaxml.math.info:conditional_entropy', 'jaxml.math.info:cross_entropy', 'jaxml.math.info:kl_divergence', 'jaxml.math.info:js_divergence', 'jaxml.math.info:mutual_information', 'jaxml.math.info:gaussian_entropy', 'jaxml.math.info:gaussian_kl', 'jaxml.math.info:gaussian_mutual_information'),
+        ('tests/math/test_info.py::test_entropy_family_matches_scipy', 'tests/math/test_info.py::test_joint_conditional_and_mutual_information', 'tests/math/test_info.py::test_gaussian_closed_forms'),
+    ),
+    "M.in.2": (
+        ('jaxml.math.info:blahut_arimoto',),
+        ('tests/math/test_info.py::test_blahut_arimoto_binary_symmetric_and_erasure_channels', 'tests/math/test_info.py::test_blahut_arimoto_asymmetric_channel_and_jit'),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(
