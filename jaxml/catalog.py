@@ -323,6 +323,22 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('jaxml.math.info:blahut_arimoto',),
         ('tests/math/test_info.py::test_blahut_arimoto_binary_symmetric_and_erasure_channels', 'tests/math/test_info.py::test_blahut_arimoto_asymmetric_channel_and_jit'),
     ),
+    "C.ker.1": (
+        ('jaxml.classical.kernels:linear_kernel', 'jaxml.classical.kernels:polynomial_kernel', 'jaxml.classical.kernels:rbf_kernel', 'jaxml.classical.kernels:sigmoid_kernel', 'jaxml.classical.kernels:pairwise_kernel', 'jaxml.classical.kernels:is_mercer'),
+        ('tests/classical/test_kernels.py::test_kernels_match_sklearn_float64', 'tests/classical/test_kernels.py::test_is_mercer_psd_kernels_pass', 'tests/classical/test_kernels.py::test_sigmoid_kernel_is_not_always_psd'),
+    ),
+    "C.ker.2": (
+        ('jaxml.classical.kernel_ridge:kernel_ridge', 'jaxml.sklearn.kernel:KernelRidge'),
+        ('tests/classical/test_kernel_ridge.py::test_kernel_ridge_matches_sklearn', 'tests/classical/test_kernel_ridge.py::test_kernel_ridge_jit_vmap_over_alpha', 'tests/sklearn/test_sklearn_kernel.py::test_svr_and_kernel_ridge_match_sklearn'),
+    ),
+    "C.svm.1": (
+        ('jaxml.classical.svm:linear_svm', 'jaxml.classical.svm:smo_solve', 'jaxml.classical.svm:svc', 'jaxml.classical.svm:svr', 'jaxml.sklearn.kernel:SVC', 'jaxml.sklearn.kernel:SVR'),
+        ('tests/classical/test_svm.py::test_svc_binary_matches_sklearn', 'tests/classical/test_svm.py::test_svc_multiclass_ovo_matches_sklearn', 'tests/classical/test_svm.py::test_smo_kkt_conditions_hold', 'tests/classical/test_svm.py::test_svr_matches_sklearn', 'tests/classical/test_svm.py::test_linear_svm_pegasos_matches_liblinear_objective', 'tests/sklearn/test_sklearn_kernel.py::test_svc_matches_sklearn_multiclass', 'tests/sklearn/test_sklearn_kernel.py::test_sklearn_estimator_checks'),
+    ),
+    "C.gp.1": (
+        ('jaxml.classical.gp:gp_regression', 'jaxml.classical.gp:gp_classification', 'jaxml.classical.gp:log_marginal_likelihood', 'jaxml.classical.gp:laplace_log_marginal_likelihood', 'jaxml.classical.gp:fit_hyperparameters', 'jaxml.sklearn.kernel:GaussianProcessRegressor', 'jaxml.sklearn.kernel:GaussianProcessClassifier'),
+        ('tests/classical/test_gp.py::test_gpr_fixed_hyperparameters_match_sklearn', 'tests/classical/test_gp.py::test_gpr_lml_and_gradient_match_sklearn', 'tests/classical/test_gp.py::test_gpr_fitted_hyperparameters_reach_sklearn_lml_float32', 'tests/classical/test_gp.py::test_gpc_fixed_kernel_matches_sklearn', 'tests/classical/test_gp.py::test_gpc_laplace_gradient_matches_sklearn', 'tests/classical/test_gp.py::test_gpc_fitted_hyperparameters_reach_sklearn_lml', 'tests/sklearn/test_sklearn_kernel.py::test_gaussian_processes_match_sklearn'),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(
