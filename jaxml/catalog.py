@@ -339,6 +339,30 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('jaxml.classical.gp:gp_regression', 'jaxml.classical.gp:gp_classification', 'jaxml.classical.gp:log_marginal_likelihood', 'jaxml.classical.gp:laplace_log_marginal_likelihood', 'jaxml.classical.gp:fit_hyperparameters', 'jaxml.sklearn.kernel:GaussianProcessRegressor', 'jaxml.sklearn.kernel:GaussianProcessClassifier'),
         ('tests/classical/test_gp.py::test_gpr_fixed_hyperparameters_match_sklearn', 'tests/classical/test_gp.py::test_gpr_lml_and_gradient_match_sklearn', 'tests/classical/test_gp.py::test_gpr_fitted_hyperparameters_reach_sklearn_lml_float32', 'tests/classical/test_gp.py::test_gpc_fixed_kernel_matches_sklearn', 'tests/classical/test_gp.py::test_gpc_laplace_gradient_matches_sklearn', 'tests/classical/test_gp.py::test_gpc_fitted_hyperparameters_reach_sklearn_lml', 'tests/sklearn/test_sklearn_kernel.py::test_gaussian_processes_match_sklearn'),
     ),
+    "B.1": (
+        ('jaxml.bayes.blr:model', 'jaxml.bayes.blr:posterior_known_noise', 'jaxml.bayes.blr:posterior_nig', 'jaxml.bayes.blr:fit_nuts', 'jaxml.bayes.blr:fit_svi', 'jaxml.bayes.inference:run_nuts', 'jaxml.bayes.inference:run_svi', 'jaxml.bayes.inference:predictive', 'jaxml.bayes.inference:predictive_moments'),
+        ('tests/bayes/test_blr.py::test_nuts_matches_conjugate_nig', 'tests/bayes/test_blr.py::test_svi_matches_conjugate_known_noise', 'tests/bayes/test_blr.py::test_known_noise_mean_is_ridge', 'tests/bayes/test_blr.py::test_nig_closed_form_against_numpy', 'tests/bayes/test_inference.py::test_chunked_deterministic_sites_equal_direct', 'tests/bayes/test_inference.py::test_predictive_moments_stream_matches_samples'),
+    ),
+    "B.2": (
+        ('jaxml.bayes.bnn:model', 'jaxml.bayes.bnn:fit_nuts', 'jaxml.bayes.bnn:fit_svi', 'jaxml.bayes.bnn:predict_samples', 'jaxml.bayes.bnn:regression_uncertainty', 'jaxml.bayes.bnn:classification_uncertainty'),
+        ('tests/bayes/test_bnn.py::test_nuts_linear_bnn_matches_conjugate', 'tests/bayes/test_bnn.py::test_svi_guides_match_conjugate', 'tests/bayes/test_bnn.py::test_predict_samples_regression', 'tests/bayes/test_bnn.py::test_uncertainty_decompositions', 'tests/bayes/test_bnn.py::test_svi_classification_end_to_end'),
+    ),
+    "B.3": (
+        ('jaxml.bayes.mc_dropout:fit', 'jaxml.bayes.mc_dropout:predict_samples', 'jaxml.bayes.ensembles:fit', 'jaxml.bayes.ensembles:predict_samples', 'jaxml.bayes.uncertainty:predict', 'jaxml.bayes.uncertainty:expected_calibration_error', 'jaxml.bayes.uncertainty:reliability_diagram', 'jaxml.bayes.uncertainty:brier_score', 'jaxml.bayes.uncertainty:classification_nll', 'jaxml.bayes.uncertainty:auroc', 'jaxml.bayes.uncertainty:ood_auroc', 'experiments.bayes_uncertainty:run'),
+        ('tests/bayes/test_mc_dropout_ensembles.py::test_vmapped_ensemble_equals_members_one_by_one', 'tests/bayes/test_mc_dropout_ensembles.py::test_mc_dropout_samples_are_dropout_forward_passes', 'tests/bayes/test_uncertainty.py::test_predict_all_four_methods_law_of_total_variance', 'tests/bayes/test_uncertainty.py::test_auroc_matches_sklearn_with_ties', 'tests/bayes/test_uncertainty.py::test_ece_and_reliability_brute_force', 'tests/bayes/test_uncertainty.py::test_nll_and_brier_match_sklearn', 'tests/experiments/test_bayes_uncertainty.py::test_quick_run_writes_results'),
+    ),
+    "B.4": (
+        ('jaxml.bayes.em:em', 'jaxml.bayes.em:fit_gmm1d', 'jaxml.bayes.vi:kl_diag_gaussians', 'jaxml.bayes.vi:kl_gaussians', 'jaxml.bayes.vi:elbo', 'jaxml.bayes.vi:fit_gaussian_vi'),
+        ('tests/bayes/test_em.py::test_matches_sklearn_from_same_init', 'tests/bayes/test_em.py::test_log_likelihood_never_decreases_and_history', 'tests/bayes/test_vi.py::test_kl_diag_against_monte_carlo_and_scipy', 'tests/bayes/test_vi.py::test_kl_full_against_monte_carlo', 'tests/bayes/test_vi.py::test_elbo_equals_evidence_at_posterior_and_bounds_it', 'tests/bayes/test_vi.py::test_fit_gaussian_vi_recovers_posterior'),
+    ),
+    "B.5": (
+        ('jaxml.bayes.hmm:forward_backward', 'jaxml.bayes.hmm:viterbi', 'jaxml.bayes.hmm:baum_welch', 'jaxml.bayes.hmm:sample', 'jaxml.bayes.hmm:numpyro_model', 'experiments.hmm_casino:run'),
+        ('tests/bayes/test_hmm.py::test_categorical_matches_hmmlearn', 'tests/bayes/test_hmm.py::test_gaussian_matches_hmmlearn', 'tests/bayes/test_hmm.py::test_brute_force_enumeration', 'tests/bayes/test_hmm.py::test_baum_welch_monotone_and_matches_hmmlearn', 'tests/bayes/test_hmm.py::test_numpyro_model_marginalises_states', 'tests/experiments/test_hmm_casino.py::test_tiny_run_writes_results'),
+    ),
+    "B.10": (
+        ('jaxml.bayes.gp:model', 'jaxml.bayes.gp:predict', 'jaxml.bayes.gp:fit_nuts', 'jaxml.bayes.gp:posterior_predictive'),
+        ('tests/bayes/test_gp.py::test_predict_matches_sklearn', 'tests/bayes/test_gp.py::test_nuts_with_tight_hyperpriors_reduces_to_fixed_gp'),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(
