@@ -363,6 +363,42 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('jaxml.bayes.gp:model', 'jaxml.bayes.gp:predict', 'jaxml.bayes.gp:fit_nuts', 'jaxml.bayes.gp:posterior_predictive'),
         ('tests/bayes/test_gp.py::test_predict_matches_sklearn', 'tests/bayes/test_gp.py::test_nuts_with_tight_hyperpriors_reduces_to_fixed_gp'),
     ),
+    "C.sel.1": (
+        ('jaxml.classical.model_selection:kfold', 'jaxml.classical.model_selection:stratified_kfold', 'jaxml.classical.model_selection:group_kfold', 'jaxml.classical.model_selection:time_series_split', 'jaxml.classical.model_selection:cross_validate', 'jaxml.classical.model_selection:grid_search'),
+        ('tests/classical/test_model_selection.py::test_kfold_matches_sklearn', 'tests/classical/test_model_selection.py::test_stratified_kfold_matches_sklearn', 'tests/classical/test_model_selection.py::test_group_kfold_matches_sklearn', 'tests/classical/test_model_selection.py::test_time_series_split_matches_sklearn', 'tests/classical/test_model_selection.py::test_cross_validate_ridge_matches_gridsearchcv_in_one_trace', 'tests/classical/test_model_selection.py::test_grid_search_logistic_matches_gridsearchcv'),
+    ),
+    "C.sel.2": (
+        ('jaxml.classical.model_selection:bias_variance_decomposition', 'jaxml.classical.model_selection:learning_curve', 'jaxml.classical.model_selection:validation_curve'),
+        ('tests/classical/test_model_selection.py::test_bias_variance_fixed_design_ols_closed_form', 'tests/classical/test_model_selection.py::test_validation_and_learning_curves_match_sklearn'),
+    ),
+    "C.met.1": (
+        ('jaxml.classical.metrics:accuracy', 'jaxml.classical.metrics:precision_recall_fscore', 'jaxml.classical.metrics:f1_score', 'jaxml.classical.metrics:confusion_matrix', 'jaxml.classical.metrics:roc_curve', 'jaxml.classical.metrics:roc_auc', 'jaxml.classical.metrics:precision_recall_curve', 'jaxml.classical.metrics:average_precision', 'jaxml.classical.metrics:log_loss'),
+        ('tests/classical/test_metrics.py::test_prf_matches_sklearn_multiclass', 'tests/classical/test_metrics.py::test_accuracy_and_confusion_matrix_match_sklearn', 'tests/classical/test_metrics.py::test_roc_curve_matches_sklearn_with_ties', 'tests/classical/test_metrics.py::test_pr_curve_and_average_precision_match_sklearn_with_ties', 'tests/classical/test_metrics.py::test_roc_auc_is_mann_whitney_probability', 'tests/classical/test_metrics.py::test_log_loss_matches_sklearn'),
+    ),
+    "C.met.2": (
+        ('jaxml.classical.metrics:mse', 'jaxml.classical.metrics:mae', 'jaxml.classical.metrics:r2', 'jaxml.classical.metrics:huber'),
+        ('tests/classical/test_metrics.py::test_regression_metrics_match_sklearn', 'tests/classical/test_metrics.py::test_r2_constant_target_and_jit'),
+    ),
+    "C.met.3": (
+        ('jaxml.classical.metrics:mean_average_precision', 'jaxml.classical.metrics:ndcg'),
+        ('tests/classical/test_metrics.py::test_ndcg_matches_sklearn_with_ties', 'tests/classical/test_metrics.py::test_mean_average_precision_matches_sklearn_samples_average'),
+    ),
+    "C.met.4": (
+        ('jaxml.classical.calibration:reliability_curve', 'jaxml.classical.calibration:expected_calibration_error', 'jaxml.classical.calibration:platt_scaling', 'jaxml.classical.calibration:isotonic_regression', 'jaxml.classical.calibration:temperature_scaling'),
+        ('tests/classical/test_calibration.py::test_reliability_curve_matches_sklearn', 'tests/classical/test_calibration.py::test_ece_binary_and_top_label_brute_force', 'tests/classical/test_calibration.py::test_platt_scaling_matches_sklearn_sigmoid_calibration', 'tests/classical/test_calibration.py::test_isotonic_matches_sklearn_with_ties_and_weights', 'tests/classical/test_calibration.py::test_temperature_scaling_matches_scipy'),
+    ),
+    "C.pre.1": (
+        ('jaxml.classical.preprocessing:standard_scaler', 'jaxml.classical.preprocessing:min_max_scaler', 'jaxml.classical.preprocessing:robust_scaler', 'jaxml.classical.preprocessing:log1p_transformer', 'jaxml.classical.preprocessing:box_cox_transformer', 'jaxml.classical.preprocessing:one_hot_encoder', 'jaxml.classical.preprocessing:target_encoder', 'jaxml.sklearn.preprocessing:StandardScaler', 'jaxml.sklearn.preprocessing:MinMaxScaler', 'jaxml.sklearn.preprocessing:RobustScaler'),
+        ('tests/classical/test_preprocessing.py::test_scalers_match_sklearn_and_invert', 'tests/classical/test_preprocessing.py::test_box_cox_matches_scipy_mle', 'tests/classical/test_preprocessing.py::test_one_hot_encoder_matches_sklearn', 'tests/classical/test_preprocessing.py::test_target_encoder_matches_sklearn', 'tests/sklearn/test_sklearn_preprocessing.py::test_sklearn_estimator_checks', 'tests/sklearn/test_sklearn_preprocessing.py::test_matches_sklearn_in_float64'),
+    ),
+    "C.pre.2": (
+        ('jaxml.classical.preprocessing:chi2', 'jaxml.classical.preprocessing:mutual_info_discrete', 'jaxml.classical.preprocessing:rfe', 'jaxml.classical.preprocessing:l1_selection', 'jaxml.classical.preprocessing:variance_inflation_factors'),
+        ('tests/classical/test_preprocessing.py::test_chi2_matches_sklearn', 'tests/classical/test_preprocessing.py::test_mutual_info_discrete_matches_sklearn', 'tests/classical/test_preprocessing.py::test_rfe_matches_sklearn', 'tests/classical/test_preprocessing.py::test_l1_selection_matches_sklearn_lasso', 'tests/classical/test_preprocessing.py::test_vif_matches_statsmodels'),
+    ),
+    "C.pre.3": (
+        ('jaxml.classical.preprocessing:compute_class_weight', 'jaxml.classical.preprocessing:random_oversample', 'jaxml.classical.preprocessing:random_undersample', 'jaxml.classical.preprocessing:smote', 'jaxml.classical.preprocessing:focal_loss', 'jaxml.classical.preprocessing:best_threshold'),
+        ('tests/classical/test_preprocessing.py::test_class_weight_matches_sklearn', 'tests/classical/test_preprocessing.py::test_random_over_and_under_sampling_counts_match_imblearn', 'tests/classical/test_preprocessing.py::test_smote_points_on_neighbour_segments_and_counts_match_imblearn', 'tests/classical/test_preprocessing.py::test_focal_loss_reduces_to_cross_entropy_and_matches_formula', 'tests/classical/test_preprocessing.py::test_best_threshold_matches_brute_force'),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(

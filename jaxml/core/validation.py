@@ -61,11 +61,13 @@ def check_array(
     if dtype_kind == "f" and not jnp.issubdtype(arr.dtype, jnp.floating):
         arr = arr.astype(jnp.result_type(float))
     elif dtype_kind == "i" and not jnp.issubdtype(arr.dtype, jnp.integer):
-        if not is_traced(arr) and not bool(jnp.all(arr == jnp.round(arr))):
+        if not is_traced(arr) and not np.all(np.asarray(arr) == np.round(np.asarray(arr))):
             raise ValueError(f"{name} must hold integers, got non-integral values")
         arr = arr.astype(jnp.int32)
     if finite and jnp.issubdtype(arr.dtype, jnp.inexact) and not is_traced(arr):
-        if not bool(jnp.all(jnp.isfinite(arr))):
+        # NumPy, not jnp: a concrete array closed over by a function being traced would
+        # otherwise turn into a tracer here.
+        if not np.isfinite(np.asarray(arr)).all():
             raise ValueError(f"{name} must be finite, found NaN or inf")
     return arr
 

@@ -88,3 +88,21 @@ def test_labels_and_features():
         check_labels(np.ones(4))
     with pytest.raises(ValueError, match="X has 3 features, but the model was fitted with 2"):
         check_n_features(jnp.zeros((1, 3)), 2)
+
+
+def test_concrete_arrays_closed_over_by_a_traced_function_are_checked():
+    data = jnp.array([[1.0, 2.0]])
+    bad = jnp.array([[1.0, jnp.nan]])
+
+    @jax.jit
+    def uses(x):
+        return check_X(data).sum() + x
+
+    assert float(uses(1.0)) == 4.0
+
+    @jax.jit
+    def uses_bad(x):
+        return check_X(bad).sum() + x
+
+    with pytest.raises(ValueError, match="X must be finite"):
+        uses_bad(1.0)
