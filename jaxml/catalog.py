@@ -399,6 +399,26 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('jaxml.classical.preprocessing:compute_class_weight', 'jaxml.classical.preprocessing:random_oversample', 'jaxml.classical.preprocessing:random_undersample', 'jaxml.classical.preprocessing:smote', 'jaxml.classical.preprocessing:focal_loss', 'jaxml.classical.preprocessing:best_threshold'),
         ('tests/classical/test_preprocessing.py::test_class_weight_matches_sklearn', 'tests/classical/test_preprocessing.py::test_random_over_and_under_sampling_counts_match_imblearn', 'tests/classical/test_preprocessing.py::test_smote_points_on_neighbour_segments_and_counts_match_imblearn', 'tests/classical/test_preprocessing.py::test_focal_loss_reduces_to_cross_entropy_and_matches_formula', 'tests/classical/test_preprocessing.py::test_best_threshold_matches_brute_force'),
     ),
+    "R.mdp.1": (
+        ('jaxml.rl.mdp:value_iteration', 'jaxml.rl.mdp:policy_iteration', 'jaxml.rl.mdp:policy_evaluation', 'jaxml.rl.mdp:bellman_residual', 'jaxml.rl.envs.tabular:gridworld', 'jaxml.rl.envs.tabular:garnet'),
+        ('tests/rl/test_mdp.py::test_vi_pi_and_exact_solve_agree[grid]', 'tests/rl/test_mdp.py::test_optimal_value_beats_every_deterministic_policy', 'tests/rl/test_envs.py::test_transition_tensors_match_step_sampling[slippery_grid]', 'tests/experiments/test_rl_tabular.py::test_rl_tabular_tiny_run'),
+    ),
+    "R.tab.1": (
+        ('jaxml.rl.tabular:make_train', 'jaxml.rl.tabular:td_lambda_update', 'jaxml.rl.tabular:mc_update', 'experiments.rl_tabular:run'),
+        ('tests/rl/test_tabular.py::test_offline_td1_equals_every_visit_mc', 'tests/rl/test_tabular.py::test_q_learning_optimal_and_sarsa_safe_on_cliff', 'tests/rl/test_tabular.py::test_prediction_converges_to_exact_value[td0]', 'tests/rl/test_tabular.py::test_vmap_over_seeds_equals_loop'),
+    ),
+    "R.ban.1": (
+        ('jaxml.rl.bandits:make_run', 'jaxml.rl.bandits:regret_curves', 'jaxml.rl.bandits:lai_robbins_constant', 'experiments.rl_bandits:run'),
+        ('tests/rl/test_bandits.py::test_epsilon_greedy_regret_is_linear_with_the_predicted_slope', 'tests/rl/test_bandits.py::test_ucb_and_thompson_regret_is_sublinear[ucb1]', 'tests/experiments/test_rl_bandits.py::test_rl_bandits_tiny_run'),
+    ),
+    "R.dqn.1": (
+        ('jaxml.rl.dqn:make_train', 'jaxml.rl.dqn:dqn_loss', 'jaxml.rl.dqn:categorical_projection', 'jaxml.rl.buffers:sample'),
+        ('tests/rl/test_dqn.py::test_td_target_matches_direct_computation[True]', 'tests/rl/test_dqn.py::test_categorical_projection_matches_brute_force', 'tests/rl/test_dqn.py::test_short_runs_are_finite[True]', 'tests/rl/test_common.py::test_nstep_sampling_matches_brute_force[3]', 'tests/rl/test_common.py::test_prioritized_sampling_and_weights'),
+    ),
+    "R.pg.1": (
+        ('jaxml.rl.ppo:make_train', 'jaxml.rl.ppo:ppo_loss', 'jaxml.rl.trpo:make_train', 'jaxml.rl.trpo:conjugate_gradient', 'jaxml.rl.a2c:make_train', 'jaxml.rl.reinforce:make_train', 'jaxml.rl.common:gae_advantages', 'experiments.rl_cartpole:run', 'experiments.bench_rl:run'),
+        ('tests/rl/test_ppo.py::test_clipped_loss_matches_direct_computation', 'tests/rl/test_ppo.py::test_short_jitted_run_improves_cartpole_return', 'tests/rl/test_trpo.py::test_conjugate_gradient_matches_direct_solve', 'tests/rl/test_common.py::test_gae_matches_python_loop', 'tests/rl/test_pg.py::test_reinforce_and_a2c_losses_match_direct_computation', 'tests/rl/test_pg.py::test_reinforce_short_run_reports_gradient_variance', 'tests/experiments/test_rl_cartpole.py::test_rl_cartpole_tiny_runs_and_merge', 'tests/experiments/test_bench_rl.py::test_bench_rl_ours_only'),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(
