@@ -419,6 +419,14 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('jaxml.rl.ppo:make_train', 'jaxml.rl.ppo:ppo_loss', 'jaxml.rl.trpo:make_train', 'jaxml.rl.trpo:conjugate_gradient', 'jaxml.rl.a2c:make_train', 'jaxml.rl.reinforce:make_train', 'jaxml.rl.common:gae_advantages', 'experiments.rl_cartpole:run', 'experiments.bench_rl:run'),
         ('tests/rl/test_ppo.py::test_clipped_loss_matches_direct_computation', 'tests/rl/test_ppo.py::test_short_jitted_run_improves_cartpole_return', 'tests/rl/test_trpo.py::test_conjugate_gradient_matches_direct_solve', 'tests/rl/test_common.py::test_gae_matches_python_loop', 'tests/rl/test_pg.py::test_reinforce_and_a2c_losses_match_direct_computation', 'tests/rl/test_pg.py::test_reinforce_short_run_reports_gradient_variance', 'tests/experiments/test_rl_cartpole.py::test_rl_cartpole_tiny_runs_and_merge', 'tests/experiments/test_bench_rl.py::test_bench_rl_ours_only'),
     ),
+    "T.dd.1": (
+        ('jaxml.theory.double_descent:least_squares_risk_mc', 'jaxml.theory.double_descent:minnorm_risk_finite', 'jaxml.theory.double_descent:minnorm_risk_asymptotic', 'jaxml.theory.double_descent:minnorm_feature_sweep', 'jaxml.theory.double_descent:sgd_width_sweep'),
+        ('tests/theory/test_double_descent.py::test_minnorm_mc_matches_finite_closed_form', 'tests/theory/test_double_descent.py::test_feature_sweep_matches_pinv_per_width', 'tests/theory/test_double_descent.py::test_masked_mlp_equals_unmasked_flax_mlp_and_masked_units_get_no_gradient', 'tests/experiments/test_double_descent.py::test_double_descent_runs_end_to_end'),
+    ),
+    "T.ntk.1": (
+        ('jaxml.theory.ntk:empirical_ntk_fn', 'jaxml.theory.ntk:analytic_fc_kernels', 'jaxml.theory.ntk:linearize', 'jaxml.theory.ntk:gradient_flow_mse_predictor', 'jaxml.theory.ntk:kernel_regression'),
+        ('tests/theory/test_ntk.py::test_empirical_ntk_implementations_agree_with_explicit_jacobian', 'tests/theory/test_ntk.py::test_analytic_ntk_matches_average_of_wide_empirical_kernels', 'tests/theory/test_ntk.py::test_linearize_equals_network_at_init_and_first_order_expansion', 'tests/theory/test_ntk.py::test_closed_form_predictor_matches_gd_on_linearised_model', 'tests/experiments/test_ntk.py::test_ntk_runs_end_to_end'),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(
