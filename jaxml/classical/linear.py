@@ -555,13 +555,17 @@ def newton_minimize(value_grad_hess, value_fn, theta0, *, tol, max_iter):
       max_iter: Newton iteration cap.
 
     Returns:
-      ``(theta, n_iter)``. Stops early when the line search cannot decrease ``f``
-      (the floating-point floor has been reached). The Newton system is solved with a
+      ``(theta, n_iter)``. Stops early when the line search cannot decrease ``f``, or
+      after one full (unsearched) step once the Newton decrement ``gᵀH⁻¹g`` is within
+      ``64·eps·(1 + |f|)``, the rounding level of ``f`` (without this, rounding can
+      make the Armijo test fail and backtracking run its whole course — under a
+      ``vmap`` every batch member pays for it). The Newton system is solved with a
       tiny ridge so flat directions of ``H`` (e.g. a softmax's shared intercept shift,
       along which the gradient is also zero) do not make it singular.
     """
     dtype = theta0.dtype
     jitter = jnp.asarray(1e-10 if dtype == jnp.float64 else 1e-6, dtype)
+    eps = jnp.finfo(dtype).eps
 
     def cond(carry):
         _, it, gnorm, stalled = carry
@@ -573,10 +577,13 @@ def newton_minimize(value_grad_hess, value_fn, theta0, *, tol, max_iter):
         scale = 1.0 + jnp.max(jnp.abs(jnp.diag(h)))
         step = jnp.linalg.solve(h + jitter * scale * jnp.eye(h.shape[0], dtype=dtype), -g)
         slope = g @ step
+        # Newton decrement at the rounding level of f: no line search can tell a
+        # decrease from rounding, so take the full (polishing) step and stop
+        floor = -slope <= 64 * eps * (1.0 + jnp.abs(f))
 
         def ls_cond(ls):
             t, f_new, k = ls
-            return (f_new > f + 1e-4 * t * slope) & (k < 40)
+            return (f_new > f + 1e-4 * t * slope) & (k < 40) & ~floor
 
         def ls_body(ls):
             t, _, k = ls
@@ -586,10 +593,10 @@ def newton_minimize(value_grad_hess, value_fn, theta0, *, tol, max_iter):
         t, f_new, _ = jax.lax.while_loop(
             ls_cond, ls_body, (jnp.asarray(1.0, dtype), value_fn(theta + step), 0)
         )
-        accept = f_new <= f
+        accept = (f_new <= f) | floor
         theta_new = jnp.where(accept, theta + t * step, theta)
         _, g_new, _ = value_grad_hess(theta_new)
-        return theta_new, it + 1, jnp.max(jnp.abs(g_new)), ~accept | (f_new >= f)
+        return theta_new, it + 1, jnp.max(jnp.abs(g_new)), ~accept | (f_new >= f) | floor
 
     _, g0, _ = value_grad_hess(theta0)
     theta, it, _, _ = jax.lax.while_loop(
@@ -643,10 +650,29 @@ def infer_n_classes(y, n_classes: int | None) -> int:
     return n_classes
 
 
-def _logistic_parts(Xa, codes, sw, n_out):
-    """Loss pieces on the augmented design: returns f(theta), grad and Hessian builders."""
+# Below this many elements of the (n, D²) table of row outer products, the Hessian is one
+# matrix product with that table (see _logistic_parts); 2^23 float32 = 32 MiB.
+_OUTER_TABLE_MAX = 2**23
+
+
+def _logistic_parts(Xa, codes, sw, n_out, *, hessian=True):
+    """Loss pieces on the augmented design: returns f(theta), grad and Hessian builders
+    (``hessian=False`` when the solver never asks for the Hessian).
+
+    The Hessian ``Σᵢ vᵢ xᵢxᵢᵀ`` (per class pair for softmax) is, when it fits in memory,
+    one product of the curvature weights ``v`` with a precomputed ``(n, D²)`` table of
+    row outer products ``xᵢ ⊗ xᵢ``. Without a ``vmap`` that costs the same n·D² flops as
+    ``Xᵀ diag(v) X``; under a ``vmap`` over hyperparameters or fold masks (the table
+    depends on ``X`` only, so it is shared) the batch becomes a single
+    ``(batch, n) × (n, D²)`` GEMM instead of materialising a ``(batch, n, D)`` copy of
+    ``X`` every iteration — about 10× faster for cross-validation grids.
+    """
     n, D = Xa.shape
     onehot = jax.nn.one_hot(codes, max(n_out, 2), dtype=Xa.dtype)
+    K = n_out
+    outer = None
+    if hessian and n * D * D <= _OUTER_TABLE_MAX:
+        outer = (Xa[:, :, None] * Xa[:, None, :]).reshape(n, D * D)
 
     def logits(theta):
         return Xa @ theta.reshape(n_out, D).T
@@ -664,10 +690,16 @@ def _logistic_parts(Xa, codes, sw, n_out):
         if n_out == 1:
             p = jax.nn.sigmoid(z[:, 0])
             g = Xa.T @ (sw * (p - onehot[:, 1]))
-            h = Xa.T @ ((sw * p * (1.0 - p))[:, None] * Xa)
+            v = sw * p * (1.0 - p)
+            h = (v @ outer).reshape(D, D) if outer is not None else Xa.T @ (v[:, None] * Xa)
             return g, h
         p = jax.nn.softmax(z, axis=1)
         g = ((p - onehot) * sw[:, None]).T @ Xa  # (K, D)
+        if outer is not None:
+            # v[i, k, m] = s_i p_ik (δ_km - p_im): the (k, m) Hessian block is Σᵢ v[i,k,m] xᵢxᵢᵀ
+            v = (sw[:, None] * p)[:, :, None] * (jnp.eye(K, dtype=Xa.dtype)[None] - p[:, None, :])
+            h = (v.reshape(n, K * K).T @ outer).reshape(K, K, D, D).transpose(0, 2, 1, 3)
+            return g.reshape(-1), h.reshape(K * D, K * D)
         spx = (sw[:, None] * p)[:, :, None] * Xa[:, None, :]  # (n, K, D)
         px = p[:, :, None] * Xa[:, None, :]
         block = jnp.einsum("nkd,ne->kde", spx, Xa)
@@ -756,7 +788,9 @@ def logistic_regression(
         mask = jnp.tile(
             jnp.concatenate([jnp.ones(X.shape[1], dtype), jnp.zeros(D - X.shape[1], dtype)]), n_out
         )
-        loss, grad_hess = _logistic_parts(Xa, y, sw, n_out)
+        loss, grad_hess = _logistic_parts(
+            Xa, y, sw, n_out, hessian=penalty != "l1" and solver == "newton"
+        )
         theta0 = jnp.zeros(n_out * D, dtype)
 
         if penalty == "l1":

@@ -7,8 +7,8 @@ over all folds × hyperparameters is one ``jax.vmap`` inside one ``jax.jit``:
 
 * estimators whose ``fit(X, y, sample_weight=w)`` accepts weights are fitted on the full
   data with the train mask as weights (a 0/1-weighted objective is the objective on the
-  training subset) — :func:`weighted_ridge` and :func:`weighted_logistic_regression`
-  here do that for the two workhorse models;
+  training subset), e.g. :func:`jaxml.classical.linear.ridge` and
+  :func:`jaxml.classical.linear.logistic_regression`;
 * any other estimator is fitted on gathered training rows, which needs every fold to
   have the same number of training rows (e.g. ``n`` divisible by ``n_splits``).
 
@@ -41,16 +41,11 @@ import numpy as np
 
 from jaxml.classical import metrics
 from jaxml.core import (
-    Classifier,
-    Regressor,
     as_key,
     check_array,
     check_int,
-    check_n_features,
     check_positive,
     check_X,
-    pytree_dataclass,
-    static_field,
 )
 
 __all__ = [
@@ -62,8 +57,6 @@ __all__ = [
     "permute_folds",
     "fold_indices",
     "param_grid_product",
-    "weighted_ridge",
-    "weighted_logistic_regression",
     "CVResult",
     "cross_validate",
     "GridSearchResult",
@@ -72,7 +65,6 @@ __all__ = [
     "validation_curve",
     "BiasVariance",
     "bias_variance_decomposition",
-    "WeightedLinearParams",
 ]
 
 
@@ -209,178 +201,6 @@ def param_grid_product(**axes: Any) -> dict[str, jax.Array]:
     return {k: jnp.asarray([r[i] for r in rows]) for i, k in enumerate(names)}
 
 
-# ------------------------------------------------------------- weighted estimators
-
-
-@pytree_dataclass
-class WeightedLinearParams:
-    """``coef`` ``(d,)`` or ``(n_out, d)``, ``intercept``; ``n_iter`` solver iterations."""
-
-    coef: jax.Array
-    intercept: jax.Array
-    n_iter: jax.Array
-    n_classes: int = static_field(default=0)
-
-
-def _weights(sample_weight: Any, n: int, dtype) -> jax.Array:
-    if sample_weight is None:
-        return jnp.ones((n,), dtype)
-    w = check_array(sample_weight, "sample_weight", ndim=1, dtype_kind="f").astype(dtype)
-    if w.shape[0] != n:
-        raise ValueError(f"sample_weight must have length {n}, got {w.shape[0]}")
-    return w
-
-
-def weighted_ridge(alpha: Any = 1.0, *, fit_intercept: bool = True) -> Regressor:
-    """Ridge with sample weights: :math:`\\min \\sum_i w_i (y_i - x_i^\\top\\beta - b)^2 +
-    \\alpha\\|\\beta\\|^2` (scikit-learn's ``Ridge(alpha).fit(X, y, sample_weight=w)``).
-
-    Closed form after weighted centring: :math:`\\beta = (X_c^\\top W X_c + \\alpha I)^{-1}
-    X_c^\\top W y_c`. ``alpha`` may be traced; under a ``vmap`` over ``alpha`` only the
-    d×d solve is batched (the weighted Gram matrix does not depend on ``alpha``).
-    """
-    check_positive(alpha, "alpha", strict=False)
-
-    def fit(X, y, sample_weight=None) -> WeightedLinearParams:
-        X = check_X(X)
-        y = check_array(y, "y", ndim=1, dtype_kind="f")
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"X and y must have the same number of rows, got {X.shape[0]} and {y.shape[0]}")
-        w = _weights(sample_weight, X.shape[0], X.dtype)
-        d = X.shape[1]
-        if fit_intercept:
-            x_mean = (w @ X) / jnp.sum(w)
-            y_mean = (w @ y) / jnp.sum(w)
-        else:
-            x_mean, y_mean = jnp.zeros(d, X.dtype), jnp.zeros((), X.dtype)
-        Xc = X - x_mean[None, :]
-        gram = Xc.T @ (w[:, None] * Xc)
-        rhs = Xc.T @ (w * (y - y_mean))
-        coef = jnp.linalg.solve(gram + jnp.asarray(alpha, X.dtype) * jnp.eye(d, dtype=X.dtype), rhs)
-        return WeightedLinearParams(coef=coef, intercept=y_mean - x_mean @ coef,
-                                    n_iter=jnp.asarray(0))
-
-    def predict(params: WeightedLinearParams, X) -> jax.Array:
-        X = check_X(X)
-        check_n_features(X, params.coef.shape[-1])
-        return X @ params.coef + params.intercept
-
-    return Regressor(fit=fit, predict=predict)
-
-
-def _newton(objective, grad_hess, theta0, tol, max_iter):
-    """Damped Newton: backtracking over step sizes 1, 1/2, ..., 1/512 (Armijo). Stops
-    when the gradient max-norm is below ``tol``, after ``max_iter`` steps, or when no
-    step decreases the objective any more (float precision reached)."""
-    steps = 0.5 ** jnp.arange(10, dtype=theta0.dtype)
-
-    def cond(carry):
-        _, it, gnorm, stalled = carry
-        return (it < max_iter) & (gnorm > tol) & ~stalled
-
-    def body(carry):
-        theta, it, _, _ = carry
-        g, h = grad_hess(theta)
-        direction = jnp.linalg.solve(h, g)
-        f0 = objective(theta)
-        trial = jax.vmap(lambda t: objective(theta - t * direction))(steps)
-        ok = trial <= f0 - 1e-4 * steps * (g @ direction)
-        stalled = ~jnp.any(ok)
-        t = jnp.where(stalled, 0.0, steps[jnp.argmax(ok)])
-        theta = theta - t * direction
-        return theta, it + 1, jnp.max(jnp.abs(grad_hess(theta)[0])), stalled
-
-    g0 = jnp.max(jnp.abs(grad_hess(theta0)[0]))
-    theta, it, _, _ = jax.lax.while_loop(cond, body, (theta0, jnp.asarray(0), g0, jnp.asarray(False)))
-    return theta, it
-
-
-def weighted_logistic_regression(C: Any = 1.0, *, n_classes: int = 2, fit_intercept: bool = True,
-                                 tol: float = 1e-5, max_iter: int = 50) -> Classifier:
-    """L2 logistic regression with sample weights, scikit-learn's objective
-    :math:`C\\sum_i w_i\\,\\ell(y_i, Wx_i + b) + \\tfrac12\\|W\\|^2` (sigmoid for two classes,
-    softmax otherwise), solved by damped Newton.
-
-    The objective is divided by :math:`C\\sum_i w_i`, so ``tol`` bounds the max-norm of
-    the gradient of a mean loss. ``C`` may be traced; ``n_classes`` is static. Labels
-    are integer codes in ``[0, n_classes)``.
-    """
-    check_positive(C, "C")
-    n_classes = check_int(n_classes, "n_classes", minimum=2)
-    check_positive(tol, "tol")
-    max_iter = check_int(max_iter, "max_iter", minimum=1)
-    n_out = 1 if n_classes == 2 else n_classes
-
-    def fit(X, y, sample_weight=None) -> WeightedLinearParams:
-        X = check_X(X)
-        y = check_array(y, "y", ndim=1, dtype_kind="i")
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"X and y must have the same number of rows, got {X.shape[0]} and {y.shape[0]}")
-        n, d = X.shape
-        w = _weights(sample_weight, n, X.dtype)
-        s = w / jnp.sum(w)
-        reg = 1.0 / (jnp.asarray(C, X.dtype) * jnp.sum(w))
-        Xa = jnp.concatenate([X, jnp.ones((n, 1), X.dtype)], axis=1) if fit_intercept else X
-        D = Xa.shape[1]
-        penal = jnp.tile((jnp.arange(D) < d).astype(X.dtype), n_out)
-        onehot = jax.nn.one_hot(y, n_classes, dtype=X.dtype)
-
-        def objective(theta):
-            z = Xa @ theta.reshape(n_out, D).T
-            if n_out == 1:
-                per = jax.nn.softplus(z[:, 0]) - onehot[:, 1] * z[:, 0]
-            else:
-                per = jax.nn.logsumexp(z, axis=1) - jnp.sum(onehot * z, axis=1)
-            return s @ per + 0.5 * reg * jnp.sum(penal * theta**2)
-
-        def grad_hess(theta):
-            z = Xa @ theta.reshape(n_out, D).T
-            if n_out == 1:
-                p = jax.nn.sigmoid(z[:, 0])
-                g = Xa.T @ (s * (p - onehot[:, 1]))
-                h = Xa.T @ ((s * p * (1.0 - p))[:, None] * Xa)
-            else:
-                p = jax.nn.softmax(z, axis=1)
-                g = ((p - onehot) * s[:, None]).T @ Xa
-                sp = s[:, None] * p
-                spx = sp[:, :, None] * Xa[:, None, :]
-                diag = jnp.einsum("nkd,ne->kde", spx, Xa)
-                h = jnp.einsum("kde,kl->kdle", diag, jnp.eye(n_out, dtype=X.dtype))
-                h = h - jnp.einsum("nkd,nle->kdle", spx, p[:, :, None] * Xa[:, None, :])
-                # softmax logits are defined up to a shift; a tiny ridge keeps H invertible
-                h = h.reshape(n_out * D, n_out * D) + 1e-6 * jnp.eye(n_out * D, dtype=X.dtype)
-            g = g.reshape(-1) + reg * penal * theta
-            return g, h + jnp.diag(reg * penal)
-
-        theta, it = _newton(objective, grad_hess, jnp.zeros(n_out * D, X.dtype), tol, max_iter)
-        W = theta.reshape(n_out, D)
-        intercept = W[:, d] if fit_intercept else jnp.zeros(n_out, X.dtype)
-        if n_out > 1:
-            intercept = intercept - jnp.mean(intercept)
-        return WeightedLinearParams(coef=W[:, :d], intercept=intercept, n_iter=it,
-                                    n_classes=n_classes)
-
-    def decision(params, X):
-        X = check_X(X)
-        check_n_features(X, params.coef.shape[1])
-        return X @ params.coef.T + params.intercept[None, :]
-
-    def predict_proba(params, X):
-        z = decision(params, X)
-        if z.shape[1] == 1:
-            p1 = jax.nn.sigmoid(z[:, 0])
-            return jnp.stack([1.0 - p1, p1], axis=1)
-        return jax.nn.softmax(z, axis=1)
-
-    def predict(params, X):
-        z = decision(params, X)
-        if z.shape[1] == 1:
-            return (z[:, 0] > 0).astype(jnp.int32)
-        return jnp.argmax(z, axis=1).astype(jnp.int32)
-
-    return Classifier(fit=fit, predict=predict, predict_proba=predict_proba)
-
-
 # -------------------------------------------------------------------- cross-validation
 
 
@@ -484,8 +304,9 @@ def cross_validate(estimator_factory: Callable, X: Any, y: Any, param_grid: dict
     """Score every hyperparameter candidate on every fold in one jitted, vmapped call.
 
     Args:
-      estimator_factory: ``factory(**params) -> Estimator`` (e.g. ``weighted_ridge`` or
-        ``lambda alpha: linear.ridge(alpha=alpha)``); its continuous hyperparameters
+      estimator_factory: ``factory(**params) -> Estimator`` (e.g. ``linear.ridge`` or
+        ``lambda C: linear.logistic_regression(C=C, n_classes=2)``; labels are traced,
+        so classifiers need a static ``n_classes``); its continuous hyperparameters
         must be traceable.
       X, y: the data.
       param_grid: ``{name: (n_candidates,) array}`` (see :func:`param_grid_product`) or

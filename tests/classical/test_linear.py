@@ -195,6 +195,21 @@ def test_logistic_vmap_over_C_float32(clf_data):
     chex.assert_trees_all_close(jax.jit(est.fit)(X, y), est.fit(X, y), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("target", ["binary", "multinomial"])
+def test_logistic_hessian_outer_table_and_direct_paths_agree(clf_data, monkeypatch, target):
+    """Small problems build the Hessian from a table of row outer products (one GEMM
+    under vmap); large ones use Xᵀ diag(v) X. Both must give the same Newton fit."""
+    X, y_bin, y_multi = clf_data
+    y = y_bin if target == "binary" else y_multi
+    est = linear.logistic_regression(C=0.7, tol=1e-10)
+    with jax.enable_x64(True):
+        table = est.fit(X, y)
+        monkeypatch.setattr(linear, "_OUTER_TABLE_MAX", 0)
+        direct = est.fit(X, y)
+    chex.assert_trees_all_close(table, direct, rtol=1e-9, atol=1e-10)
+    assert int(table.n_iter) == int(direct.n_iter) <= 15
+
+
 def test_bayesian_linear_regression_closed_form(reg_data):
     X, y = reg_data
     lam, s2 = 2.0, 0.25

@@ -8,6 +8,7 @@ import pytest
 import sklearn.linear_model as sklm
 import sklearn.model_selection as skms
 
+from jaxml.classical import linear
 from jaxml.classical import model_selection as MS
 
 R = np.random.default_rng(0)
@@ -79,25 +80,25 @@ def test_fold_bad_input():
         MS.kfold(10, 2.5)
 
 
-# -------------------------------------------------------- weighted estimators
+# --------------------------------------- linear estimators with fold masks as weights
 
 
-def test_weighted_ridge_matches_sklearn():
-    w = R.uniform(0.0, 2.0, 40)
-    est = MS.weighted_ridge(alpha=0.7)
+def test_masked_ridge_matches_sklearn_and_jit():
+    w = R.uniform(0.0, 2.0, 40).astype(np.float32)
+    est = linear.ridge(alpha=0.7)
     p = est.fit(XR, YR, sample_weight=w)
     ref = sklm.Ridge(alpha=0.7).fit(XR, YR, sample_weight=w)
     np.testing.assert_allclose(p.coef, ref.coef_, rtol=1e-4)
     assert float(p.intercept) == pytest.approx(ref.intercept_, abs=1e-5)
     np.testing.assert_allclose(est.predict(p, XR), ref.predict(XR), rtol=1e-4, atol=1e-5)
-    chex.assert_trees_all_close(jax.jit(est.fit)(XR, YR, w), p, rtol=1e-5)
+    chex.assert_trees_all_close(jax.jit(est.fit)(XR, YR, w), p, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_weighted_logistic_matches_sklearn(n_classes):
+def test_masked_logistic_matches_sklearn(n_classes):
     y = YC if n_classes == 2 else np.digitize(XR[:, 0] + 0.3 * R.normal(size=40), [-0.5, 0.5])
-    w = R.uniform(0.2, 2.0, 40)
-    est = MS.weighted_logistic_regression(C=0.8, n_classes=n_classes, tol=1e-7)
+    w = R.uniform(0.2, 2.0, 40).astype(np.float32)
+    est = linear.logistic_regression(C=0.8, n_classes=n_classes, tol=1e-7)
     p = est.fit(XR, y, sample_weight=w)
     ref = sklm.LogisticRegression(C=0.8, tol=1e-10, max_iter=10_000).fit(
         XR.astype(np.float64), y, sample_weight=w)
@@ -105,7 +106,7 @@ def test_weighted_logistic_matches_sklearn(n_classes):
     np.testing.assert_allclose(p.intercept, ref.intercept_, atol=2e-4)
     np.testing.assert_allclose(est.predict_proba(p, XR), ref.predict_proba(XR), atol=1e-4)
     np.testing.assert_array_equal(est.predict(p, XR), ref.predict(XR))
-    # zero weights == dropping the rows
+    # a fold mask as weights == dropping the rows
     mask = np.arange(40) < 30
     p0 = est.fit(XR, y, sample_weight=mask.astype(np.float32))
     p1 = est.fit(XR[mask], y[mask])
@@ -123,7 +124,7 @@ def test_cross_validate_ridge_matches_gridsearchcv_in_one_trace():
 
     def factory(alpha):
         calls.append(alpha)
-        return MS.weighted_ridge(alpha=alpha)
+        return linear.ridge(alpha=alpha)
 
     cv = MS.cross_validate(factory, XR, YR, {"alpha": alphas}, MS.kfold(40, 5), "r2",
                            return_train_score=True)
@@ -135,15 +136,19 @@ def test_cross_validate_ridge_matches_gridsearchcv_in_one_trace():
     ref_train = np.stack([gs.cv_results_[f"split{i}_train_score"] for i in range(5)], axis=1)
     np.testing.assert_allclose(cv.test_scores, ref_test, atol=1e-4)
     np.testing.assert_allclose(cv.train_scores, ref_train, atol=1e-4)
-    chunked = MS.cross_validate(MS.weighted_ridge, XR, YR, {"alpha": alphas}, MS.kfold(40, 5),
+    chunked = MS.cross_validate(linear.ridge, XR, YR, {"alpha": alphas}, MS.kfold(40, 5),
                                 "r2", batch_size=3)
     np.testing.assert_allclose(chunked.test_scores, cv.test_scores, rtol=1e-5)
+
+
+def _logistic_factory(C):
+    return linear.logistic_regression(C=C, n_classes=2, tol=1e-7)
 
 
 def test_grid_search_logistic_matches_gridsearchcv():
     grid = MS.param_grid_product(C=np.logspace(-3, 1, 5).astype(np.float32))
     folds = MS.stratified_kfold(YC, 4)
-    res = MS.grid_search(lambda C: MS.weighted_logistic_regression(C=C, tol=1e-7), XR, YC, grid,
+    res = MS.grid_search(_logistic_factory, XR, YC, grid,
                          folds, "accuracy")
     gs = skms.GridSearchCV(sklm.LogisticRegression(tol=1e-10), {"C": np.asarray(grid["C"])},
                            cv=skms.StratifiedKFold(4)).fit(XR.astype(np.float64), YC)
@@ -154,12 +159,12 @@ def test_grid_search_logistic_matches_gridsearchcv():
 
 def test_cross_validate_without_sample_weight_gathers_rows():
     def plain_ridge(alpha):
-        inner = MS.weighted_ridge(alpha=alpha)
-        return inner._replace(fit=lambda X, y: inner.fit(X, y))
+        inner = linear.ridge(alpha=alpha)
+        return inner._replace(fit=lambda X, y: inner.fit(X, y))  # no sample_weight
 
     grid = {"alpha": np.asarray([0.1, 10.0], np.float32)}
     a = MS.cross_validate(plain_ridge, XR, YR, grid, MS.kfold(40, 4), "neg_mean_squared_error")
-    b = MS.cross_validate(MS.weighted_ridge, XR, YR, grid, MS.kfold(40, 4), "neg_mean_squared_error")
+    b = MS.cross_validate(linear.ridge, XR, YR, grid, MS.kfold(40, 4), "neg_mean_squared_error")
     np.testing.assert_allclose(a.test_scores, b.test_scores, rtol=1e-5)
     with pytest.raises(ValueError, match="same number of training rows"):
         MS.cross_validate(plain_ridge, XR, YR, grid, MS.kfold(40, 3), "r2")
@@ -167,24 +172,24 @@ def test_cross_validate_without_sample_weight_gathers_rows():
 
 def test_cross_validate_bad_input():
     with pytest.raises(ValueError, match="scorer"):
-        MS.cross_validate(MS.weighted_ridge, XR, YR, None, MS.kfold(40, 4), "auc")
+        MS.cross_validate(linear.ridge, XR, YR, None, MS.kfold(40, 4), "auc")
     with pytest.raises(ValueError, match="equal lengths"):
-        MS.cross_validate(lambda alpha, fit_intercept: MS.weighted_ridge(alpha), XR, YR,
+        MS.cross_validate(lambda alpha, fit_intercept: linear.ridge(alpha), XR, YR,
                           {"alpha": [1.0, 2.0], "fit_intercept": [1.0]}, MS.kfold(40, 4), "r2")
     with pytest.raises(ValueError, match="folds"):
-        MS.cross_validate(MS.weighted_ridge, XR, YR, None, MS.kfold(30, 3), "r2")
+        MS.cross_validate(linear.ridge, XR, YR, None, MS.kfold(30, 3), "r2")
     with pytest.raises(TypeError, match="folds"):
-        MS.cross_validate(MS.weighted_ridge, XR, YR, None, [(0, 1)], "r2")
+        MS.cross_validate(linear.ridge, XR, YR, None, [(0, 1)], "r2")
 
 
 def test_validation_and_learning_curves_match_sklearn():
     alphas = np.asarray([0.01, 1.0, 100.0], np.float32)
-    tr, te = MS.validation_curve(MS.weighted_ridge, XR, YR, "alpha", alphas, MS.kfold(40, 4), "r2")
+    tr, te = MS.validation_curve(linear.ridge, XR, YR, "alpha", alphas, MS.kfold(40, 4), "r2")
     rtr, rte = skms.validation_curve(sklm.Ridge(), XR, YR, param_name="alpha", param_range=alphas,
                                      cv=skms.KFold(4), scoring="r2")
     np.testing.assert_allclose(tr, rtr, atol=1e-4)
     np.testing.assert_allclose(te, rte, atol=1e-4)
-    sizes, ltr, lte = MS.learning_curve(MS.weighted_ridge, XR, YR, [0.3, 0.6, 1.0],
+    sizes, ltr, lte = MS.learning_curve(linear.ridge, XR, YR, [0.3, 0.6, 1.0],
                                         MS.kfold(40, 4), "r2", params={"alpha": 1.0})
     rs, rltr, rlte = skms.learning_curve(sklm.Ridge(alpha=1.0), XR, YR, train_sizes=[0.3, 0.6, 1.0],
                                          cv=skms.KFold(4), scoring="r2")
@@ -206,7 +211,7 @@ def test_bias_variance_fixed_design_ols_closed_form():
     def sample_train(key):
         return Xd, Xd @ beta + 0.3 + sigma * jax.random.normal(key, (n,))
 
-    est = MS.weighted_ridge(alpha=0.0)
+    est = linear.ridge(alpha=0.0)
     key = jax.random.PRNGKey(0)
     bv = MS.bias_variance_decomposition(key, est, sample_train, X_test, f_test, noise_std=sigma,
                                         n_rounds=4000)
@@ -218,7 +223,7 @@ def test_bias_variance_fixed_design_ols_closed_form():
     assert float(bv.noise) == pytest.approx(sigma**2)
     assert float(bv.total) == pytest.approx(float(bv.expected_mse), rel=0.03)
     # a heavily regularised model is biased: predictions shrink to the mean of y
-    big = MS.bias_variance_decomposition(key, MS.weighted_ridge(alpha=1e6), sample_train, X_test,
+    big = MS.bias_variance_decomposition(key, linear.ridge(alpha=1e6), sample_train, X_test,
                                          f_test, noise_std=sigma, n_rounds=200)
     assert float(big.bias2) == pytest.approx(float(jnp.mean((f_test - jnp.mean(Xd @ beta + 0.3)) ** 2)),
                                              rel=0.05)
