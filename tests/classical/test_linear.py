@@ -111,6 +111,7 @@ def test_lasso_zero_above_alpha_max_and_sparse(reg_data):
     assert 0 < int(np.sum(np.asarray(below.coef) != 0)) < 5
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # max_iter=1: grid only
 def test_lasso_path_matches_sklearn(reg_data):
     X, y = reg_data
     with jax.enable_x64(True):
