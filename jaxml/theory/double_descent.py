@@ -34,13 +34,15 @@ kernel K_N = Φ_N Φ_Nᵀ, so all N cost one pass; the min-norm fit at each N is
 "Deep double descent"; Greydanus & Kobak 2024, MNIST-1D).** Networks of every width are
 padded to the largest width and hidden units (MLP) or channels (CNN) beyond the width are
 masked to zero after the activation; masked units get zero gradient, so the padded network
-trains exactly as the narrow one, and one compiled program trains all widths, sample sizes
-and seeds at once with ``vmap`` (:func:`sgd_width_sweep`). Initialisation follows
+trains exactly as the narrow one, and one compiled program trains a group of widths,
+sample sizes and seeds at once with ``vmap`` (:func:`sgd_width_sweep`; groups of similar
+width keep the padding waste bounded). Initialisation follows
 PyTorch's default, U(±1/√fan_in) for weights and biases, with fan_in the *active* width.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -48,6 +50,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from tqdm import tqdm
 
 from jaxml.core import check_array, check_int, check_option, check_positive, check_X
 
@@ -335,8 +338,21 @@ def _feature_sweep(phi_train, y_train, phi_test, y_test, block, num_classes):
 
 
 def _torch_uniform(key: jax.Array, shape: tuple[int, ...], fan_in: Any) -> jax.Array:
-    """U(−1/√fan_in, 1/√fan_in), PyTorch's default for Linear/Conv weights and biases."""
-    return jax.random.uniform(key, shape, minval=-1.0, maxval=1.0) / jnp.sqrt(fan_in)
+    """U(−1/√fan_in, 1/√fan_in), PyTorch's default for Linear/Conv weights and biases.
+
+    Entry (i, j, ...) is drawn from ``key`` folded with its own index, so the leading block
+    of a padded tensor is the same whatever the padding: a width-h network starts from
+    the same weights however wide the program that trains it.
+    """
+    index = jnp.indices(shape).reshape(len(shape), -1).T
+
+    def draw(ix):
+        k = key
+        for d in range(len(shape)):
+            k = jax.random.fold_in(k, ix[d])
+        return jax.random.uniform(k, minval=-1.0, maxval=1.0)
+
+    return jax.vmap(draw)(index).reshape(shape) / jnp.sqrt(fan_in)
 
 
 def init_masked_mlp(key: jax.Array, width: Any, *, in_features: int, max_width: int,
@@ -377,33 +393,46 @@ def _conv_out_length(length: int) -> int:
     return length
 
 
-def init_masked_cnn(key: jax.Array, channels: Any, *, length: int, max_channels: int,
+def init_masked_cnn(key: jax.Array, channels: Any, *, length: int, max_width: int,
                     num_outputs: int) -> list[dict[str, jax.Array]]:
     """The MNIST-1D CNN (Conv1d kernels 5, 3, 3, stride 2, padding 1, ReLU; flatten;
-    linear) with ``max_channels`` channels of which the first ``channels`` are active.
+    linear) with ``max_width`` channels of which the first ``channels`` are active.
 
-    Conv weights are (kernel, in, out) ("WIO"); the readout is (out_length·max_channels,
+    Conv weights are (kernel, in, out) ("WIO"); the readout is (out_length·max_width,
     num_outputs) in (position, channel) order. PyTorch default initialisation with fan_in
     of the active channels.
     """
     keys = jax.random.split(key, 2 * (len(CNN_KERNELS) + 1))
     params, c_in, fan_c = [], 1, 1
     for i, k in enumerate(CNN_KERNELS):
-        params.append({"w": _torch_uniform(keys[2 * i], (k, c_in, max_channels), fan_c * k),
-                       "b": _torch_uniform(keys[2 * i + 1], (max_channels,), fan_c * k)})
-        c_in, fan_c = max_channels, channels
+        params.append({"w": _torch_uniform(keys[2 * i], (k, c_in, max_width), fan_c * k),
+                       "b": _torch_uniform(keys[2 * i + 1], (max_width,), fan_c * k)})
+        c_in, fan_c = max_width, channels
     out_len = _conv_out_length(length)
-    params.append({"w": _torch_uniform(keys[-2], (out_len * max_channels, num_outputs), out_len * channels),
+    readout = _torch_uniform(keys[-2], (out_len, max_width, num_outputs), out_len * channels)
+    params.append({"w": readout.reshape(out_len * max_width, num_outputs),
                    "b": _torch_uniform(keys[-1], (num_outputs,), out_len * channels)})
     return params
+
+
+def _strided_conv(h: jax.Array, w: jax.Array) -> jax.Array:
+    """Stride-2, padding-1 1-D convolution of ``h`` (N, L, C_in) with ``w`` (K, C_in, C_out).
+
+    out[n, o] = Σ_j h_pad[n, 2o + j] · w[j], written as K strided slices and K matrix
+    products: under ``vmap`` over seeds these become batched matmuls, whereas a vmapped
+    ``lax.conv`` becomes a grouped convolution that XLA:CPU runs several times slower.
+    """
+    k = w.shape[0]
+    out_len = (h.shape[1] + 2 - k) // 2 + 1
+    padded = jnp.pad(h, ((0, 0), (1, 1), (0, 0)))
+    return sum(padded[:, j: j + 2 * out_len - 1: 2] @ w[j] for j in range(k))
 
 
 def masked_cnn_apply(params: list[dict[str, jax.Array]], x: jax.Array, channels: Any) -> jax.Array:
     """Logits of the padded MNIST-1D CNN with channels ≥ ``channels`` masked to zero."""
     h = x.reshape(x.shape[0], -1)[..., None]
     for layer in params[:-1]:
-        h = jax.lax.conv_general_dilated(h, layer["w"], (2,), [(1, 1)],
-                                         dimension_numbers=("NWC", "WIO", "NWC")) + layer["b"]
+        h = _strided_conv(h, layer["w"]) + layer["b"]
         mask = (jnp.arange(h.shape[-1]) < channels).astype(h.dtype)
         h = jax.nn.relu(h) * mask
     return h.reshape(h.shape[0], -1) @ params[-1]["w"] + params[-1]["b"]
@@ -452,24 +481,55 @@ def _chunked_metrics(apply_fn, params, width, x, y, weight, chunk):
     return loss.sum() / total, err.sum() / total
 
 
-def sgd_width_sweep(key: jax.Array, init_fn: Callable[[jax.Array, Any], Any],
+def width_buckets(widths: Any, max_ratio: float) -> list[np.ndarray]:
+    """Group config indices so that, within a group, max width / min width ≤ ``max_ratio``.
+
+    Widths are taken in increasing order and a new group starts whenever adding the next
+    width would break the ratio; ``max_ratio=1`` gives one group per distinct width and
+    ``max_ratio=inf`` a single group. Padding every config of a group to its largest width
+    wastes at most a factor ``max_ratio`` (``max_ratio``² for square hidden layers).
+    """
+    widths = np.asarray(widths, dtype=float)
+    if not max_ratio >= 1.0:
+        raise ValueError(f"max_ratio must be >= 1, got {max_ratio}")
+    order = np.argsort(widths, kind="stable")
+    groups, current = [], [order[0]]
+    for i in order[1:]:
+        if widths[i] <= max_ratio * widths[current[0]]:
+            current.append(i)
+        else:
+            groups.append(np.asarray(current))
+            current = [i]
+    groups.append(np.asarray(current))
+    return groups
+
+
+def sgd_width_sweep(key: jax.Array, init_fn: Callable[..., Any],
                     apply_fn: Callable[[Any, jax.Array, Any], jax.Array], widths: Any,
                     num_train: Any, train: tuple[Any, Any], test: tuple[Any, Any], *,
                     num_seeds: int, steps: int, eval_every: int, batch_size: int = 100,
-                    lr: float = 0.01, momentum: float = 0.9, eval_chunk: int = 2000) -> SweepHistory:
+                    lr: float = 0.01, momentum: float = 0.9, eval_chunk: int = 2000,
+                    max_width_ratio: float = 1.0, progress: bool | None = None) -> SweepHistory:
     """Train one masked network per (width, training-set size, seed) with SGD + momentum,
-    all in one compiled, ``vmap``-ed program.
+    seeds and configs ``vmap``-ed inside compiled programs.
 
-    Config c trains ``init_fn(key, widths[c])`` / ``apply_fn(params, x, widths[c])`` on the
-    first ``num_train[c]`` training examples with minibatches of ``batch_size`` drawn
-    uniformly (with replacement) from them, cross-entropy loss, for ``steps`` steps;
-    every ``eval_every`` steps it records loss and zero-one error on those training
-    examples and on the whole test set.
+    Config c trains ``init_fn(key, widths[c], max_width=M)`` /
+    ``apply_fn(params, x, widths[c])`` on the first ``num_train[c]`` training examples with
+    minibatches of ``batch_size`` drawn uniformly (with replacement) from them,
+    cross-entropy loss, for ``steps`` steps; every ``eval_every`` steps it records loss and
+    zero-one error on those training examples and on the whole test set.
+
+    Configs are grouped by :func:`width_buckets` (``max_width_ratio``); each group is one
+    compiled, vmapped program padded to its largest width M. ``max_width_ratio=1`` (the
+    default) compiles once per distinct width and wastes no compute on padding;
+    ``inf`` trains everything in one program. Each config's key depends only on its
+    index, so the grouping does not change the randomness (results agree to float
+    rounding).
 
     Args:
       key: PRNG key (split into one key per config and seed).
-      init_fn: ``(key, width) -> params`` with ``width`` traceable (e.g. a partial of
-        :func:`init_masked_mlp`).
+      init_fn: ``(key, width, *, max_width) -> params`` with ``width`` traceable (e.g. a
+        partial of :func:`init_masked_mlp` binding ``in_features`` and ``num_outputs``).
       apply_fn: ``(params, x, width) -> logits``.
       widths: (C,) active widths.
       num_train: (C,) training-set sizes (≤ len(train x)), or a scalar for all configs.
@@ -477,6 +537,8 @@ def sgd_width_sweep(key: jax.Array, init_fn: Callable[[jax.Array, Any], Any],
       num_seeds: independent initialisations/minibatch orders per config.
       steps: SGD steps (a multiple of ``eval_every``).
       eval_every: steps between evaluations.
+      max_width_ratio: largest width ratio padded into one program (≥ 1).
+      progress: tqdm bar over the groups (None: only on a terminal).
 
     Returns:
       :class:`SweepHistory`; metric arrays are (C, num_seeds, steps // eval_every).
@@ -487,9 +549,11 @@ def sgd_width_sweep(key: jax.Array, init_fn: Callable[[jax.Array, Any], Any],
     y_te = check_array(test[1], "test y", ndim=1, dtype_kind="i")
     if x_tr.shape[0] != y_tr.shape[0] or x_te.shape[0] != y_te.shape[0]:
         raise ValueError("train/test x and y must have the same number of rows")
-    widths = check_array(widths, "widths", ndim=1)
-    num_train = jnp.broadcast_to(check_array(num_train, "num_train", ndim=(0, 1), dtype_kind="i"),
-                                 widths.shape)
+    widths = np.asarray(check_array(widths, "widths", ndim=1))
+    if widths.size == 0 or widths.min() < 1:
+        raise ValueError(f"widths must be a non-empty array of values >= 1, got {widths}")
+    num_train = np.broadcast_to(np.asarray(check_array(num_train, "num_train", ndim=(0, 1), dtype_kind="i")),
+                                widths.shape)
     if int(num_train.min()) < 1 or int(num_train.max()) > x_tr.shape[0]:
         raise ValueError(f"num_train must be in [1, {x_tr.shape[0]}], got {num_train}")
     num_seeds = check_int(num_seeds, "num_seeds", minimum=1)
@@ -503,9 +567,9 @@ def sgd_width_sweep(key: jax.Array, init_fn: Callable[[jax.Array, Any], Any],
     num_evals = steps // eval_every
     chunk = min(eval_chunk, x_te.shape[0])
 
-    def train_one(k, width, n_active):
+    def train_one(k, width, n_active, max_width):
         k_init, k_data = jax.random.split(k)
-        params = init_fn(k_init, width)
+        params = init_fn(k_init, width, max_width=max_width)
 
         def loss_fn(p, xb, yb):
             logits = apply_fn(p, xb, width)
@@ -530,8 +594,17 @@ def sgd_width_sweep(key: jax.Array, init_fn: Callable[[jax.Array, Any], Any],
                                jax.random.split(k_data, num_evals))
         return hist
 
+    @functools.partial(jax.jit, static_argnums=3)
+    def run_group(keys, group_widths, group_train, max_width):
+        per_seed = jax.vmap(train_one, (0, None, None, None))
+        return jax.vmap(per_seed, (0, 0, 0, None))(keys, group_widths, group_train, max_width)
+
     keys = jax.random.split(key, (widths.shape[0], num_seeds))
-    run = jax.jit(jax.vmap(jax.vmap(train_one, (0, None, None)), (0, 0, 0)))
-    train_loss, train_err, test_loss, test_err = run(keys, widths, num_train)
-    step = (jnp.arange(num_evals) + 1) * eval_every
-    return SweepHistory(step, train_loss, train_err, test_loss, test_err)
+    out = np.zeros((4, widths.shape[0], num_seeds, num_evals), np.float32)
+    for group in tqdm(width_buckets(widths, max_width_ratio), desc="width sweep", 
+                      disable=None if progress is None else not progress):
+        hist = run_group(keys[group], jnp.asarray(widths[group], jnp.float32),
+                         jnp.asarray(num_train[group]), int(np.ceil(widths[group].max())))
+        out[:, group] = np.stack([np.asarray(h) for h in hist])
+    step = np.arange(1, num_evals + 1) * eval_every
+    return SweepHistory(jnp.asarray(step), *(jnp.asarray(a) for a in out))

@@ -136,7 +136,7 @@ def test_masked_mlp_equals_unmasked_flax_mlp_and_masked_units_get_no_gradient():
 
 def test_masked_cnn_equals_unmasked_flax_cnn():
     c, max_c, length = 3, 8, 40
-    params = dd.init_masked_cnn(jax.random.key(0), c, length=length, max_channels=max_c, num_outputs=10)
+    params = dd.init_masked_cnn(jax.random.key(0), c, length=length, max_width=max_c, num_outputs=10)
     x = jax.random.normal(jax.random.key(1), (2, length))
     out_len = params[-1]["w"].shape[0] // max_c
     sliced = {"params": {
@@ -162,7 +162,7 @@ def test_sgd_width_sweep_shapes_determinism_and_learning():
     centers = rng.normal(size=(3, 6)) * 3
     y = rng.integers(0, 3, 120).astype(np.int32)
     x = (centers[y] + rng.normal(size=(120, 6))).astype(np.float32)
-    init = functools.partial(dd.init_masked_mlp, in_features=6, max_width=16, num_outputs=3)
+    init = functools.partial(dd.init_masked_mlp, in_features=6, num_outputs=3)
     run = functools.partial(dd.sgd_width_sweep, jax.random.key(0), init, dd.masked_mlp_apply,
                             jnp.array([2.0, 16.0]), jnp.array([60, 100]), (x[:100], y[:100]),
                             (x[100:], y[100:]), num_seeds=2, steps=60, eval_every=30,
@@ -171,6 +171,29 @@ def test_sgd_width_sweep_shapes_determinism_and_learning():
     assert hist.test_err.shape == (2, 2, 2) and hist.step.tolist() == [30, 60]
     assert float(hist.train_err[1, :, -1].max()) < 0.2
     np.testing.assert_array_equal(hist.test_err, run().test_err)
+    # one padded program for both widths trains the same networks as one program per width
+    padded = run(max_width_ratio=np.inf)
+    np.testing.assert_allclose(padded.train_loss, hist.train_loss, rtol=1e-4, atol=1e-5)
+
+
+def test_width_buckets_respect_ratio_and_cover_every_config():
+    widths = np.array([300, 2, 3, 47, 4, 62, 300])
+    for ratio in (1.0, 1.5, 2.0, np.inf):
+        groups = dd.width_buckets(widths, ratio)
+        assert sorted(np.concatenate(groups).tolist()) == list(range(len(widths)))
+        for g in groups:
+            assert widths[g].max() <= ratio * widths[g].min()
+    assert len(dd.width_buckets(widths, 1.0)) == 6
+    assert len(dd.width_buckets(widths, np.inf)) == 1
+    with pytest.raises(ValueError, match="max_ratio"):
+        dd.width_buckets(widths, 0.5)
+
+
+def test_strided_conv_equals_lax_conv():
+    x = jax.random.normal(jax.random.key(1), (4, 19, 3))
+    w = jax.random.normal(jax.random.key(2), (3, 3, 5))
+    ref = jax.lax.conv_general_dilated(x, w, (2,), [(1, 1)], dimension_numbers=("NWC", "WIO", "NWC"))
+    np.testing.assert_allclose(dd._strided_conv(x, w), ref, rtol=1e-5, atol=1e-5)
 
 
 def test_bad_inputs_raise():
@@ -182,7 +205,7 @@ def test_bad_inputs_raise():
         dd.minnorm_feature_sweep(np.ones((4, 10)), np.zeros(4), np.ones((2, 10)), np.zeros(2), block=3)
     with pytest.raises(ValueError, match="fraction"):
         dd.corrupt_labels(jax.random.key(0), np.zeros(4), 1.5, 10)
-    init = functools.partial(dd.init_masked_mlp, in_features=2, max_width=4, num_outputs=2)
+    init = functools.partial(dd.init_masked_mlp, in_features=2, num_outputs=2)
     with pytest.raises(ValueError, match="eval_every"):
         dd.sgd_width_sweep(jax.random.key(0), init, dd.masked_mlp_apply, np.array([2.0]), 4,
                            (np.ones((4, 2)), np.zeros(4)), (np.ones((4, 2)), np.zeros(4)),
