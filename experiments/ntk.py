@@ -58,6 +58,7 @@ class Config:
     lin_test: int = 64
     lin_steps: int = 500
     lin_lr: float = 0.5
+    lin_sgd_batch: int = 8
     lin_records: int = 20
     mnist_lin_train: int = 128
     mnist_lin_widths: tuple[int, ...] = (64, 256, 1024)
@@ -74,7 +75,7 @@ class Config:
     @classmethod
     def quick(cls) -> "Config":
         return cls(seeds=1, conv_seeds=2, conv_points=4, conv_dim=4, conv_widths=(32, 128), lin_widths=(32, 128),
-                   lin_train=8, lin_test=8, lin_steps=20, lin_records=2, mnist_lin_train=16,
+                   lin_train=8, lin_sgd_batch=4, lin_test=8, lin_steps=20, lin_records=2, mnist_lin_train=16,
                    mnist_lin_widths=(32,), mnist_lin_steps=4, kr_train=200, net_width=32,
                    net_epochs=1, bench_points=4, bench_width=16, bench_channels=4)
 
@@ -135,14 +136,15 @@ def _regression_task(key, config: Config):
     return x, target(x), xt, target(xt)
 
 
-def _linearised(config: Config, key, data, widths, steps, lr) -> dict:
+def _linearised(config: Config, key, data, widths, steps, lr, sgd_batch=None) -> dict:
     """Train each width and its linearisation with full-batch GD; compare with the
-    closed-form NTK predictor and record the change of the empirical NTK."""
+    closed-form NTK predictor and record the change of the empirical NTK. With
+    ``sgd_batch``, also train both with minibatch SGD on the same minibatches."""
     x, y, xt, yt = data
     records = min(config.lin_records, steps)
     every = steps // records
     steps = every * records
-    out = {"rmse": [], "rmse_curve": [], "ntk_change": [], "rmse_closed_form": [], "test_rmse_net": [],
+    out = {"rmse": [], "rmse_sgd": [], "rmse_curve": [], "ntk_change": [], "rmse_closed_form": [], "test_rmse_net": [],
            "test_rmse_lin": [], "curves": {}}
     kfn = ntk.empirical_ntk_fn
     for i, w in enumerate(tqdm(widths, desc="linearised training", disable=None, leave=False)):
@@ -153,6 +155,11 @@ def _linearised(config: Config, key, data, widths, steps, lr) -> dict:
                                     record_every=every)
         _, out_lin = ntk.mse_gd(f_lin, params0, x, y, lr=lr, steps=steps, x_eval=xt,
                                 record_every=every)
+        if sgd_batch is not None:
+            k_sgd = jax.random.fold_in(key, 10_000 + i)
+            sgd = [ntk.mse_gd(f, params0, x, y, lr=lr, steps=steps, x_eval=xt, record_every=every,
+                              batch_size=sgd_batch, key=k_sgd)[1] for f in (model.apply, f_lin)]
+            out["rmse_sgd"].append(float(jnp.sqrt(jnp.mean((sgd[0][-1] - sgd[1][-1]) ** 2))))
         ntk_fn = jax.jit(kfn(model.apply, implementation="ntk_vector_products", vmap_batch=8))
         th0, thT = ntk_fn(x, None, params0), ntk_fn(x, None, p_net)
         th0_test = ntk_fn(xt, x, params0)
@@ -279,7 +286,7 @@ def run(config: Config, out_dir: str | Path) -> dict:
         stages.update()
         with Timer() as t:
             lin = _linearised(config, k_lin, _regression_task(jax.random.fold_in(k_lin, 99), config),
-                              config.lin_widths, config.lin_steps, config.lin_lr)
+                              config.lin_widths, config.lin_steps, config.lin_lr, config.lin_sgd_batch)
         times["linearised_regression"] = t.seconds
         stages.update()
         m = load_mnist1d()
@@ -306,8 +313,10 @@ def run(config: Config, out_dir: str | Path) -> dict:
         metrics[f"ntk_rel_err/{w}"] = float(e)
         metrics[f"ntk_mean_kernel_rel_err/{w}"] = float(me)
     metrics["ntk_loglog_slope"] = conv["slope"]
-    for w, r, c, cf in zip(lin["widths"], lin["rmse"], lin["ntk_change"], lin["rmse_closed_form"]):
+    for w, r, r_sgd, c, cf in zip(lin["widths"], lin["rmse"], lin["rmse_sgd"], lin["ntk_change"],
+                                  lin["rmse_closed_form"]):
         metrics[f"lin_rmse/{w}"] = float(r)
+        metrics[f"lin_rmse_sgd/{w}"] = float(r_sgd)
         metrics[f"ntk_change/{w}"] = float(c)
         metrics[f"closed_form_vs_lin_rmse/{w}"] = float(cf)
     for w, r, c in zip(mlin["widths"], mlin["rmse"], mlin["ntk_change"]):
@@ -357,7 +366,7 @@ def run(config: Config, out_dir: str | Path) -> dict:
     bench_table = markdown_table(["model", "#params", "implementation", "time (ms) / max diff", "XLA temp memory (MiB)"],
                                  [(a, b, c, f"{d:.3g}", "" if np.isnan(e) else f"{e:.2f}") for a, b, c, d, e in bench])
     extra = {"convergence": {"widths": ws, "errs": errs, "mean_errs": conv["mean_errs"]},
-             "linearised": {k: lin[k] for k in ("widths", "rmse", "ntk_change", "rmse_closed_form",
+             "linearised": {k: lin[k] for k in ("widths", "rmse", "rmse_sgd", "ntk_change", "rmse_closed_form",
                                                 "test_rmse_net", "test_rmse_lin")},
              "linearised_mnist1d": {k: mlin[k] for k in ("widths", "rmse", "ntk_change")},
              "benchmark": [list(r) for r in bench]}
@@ -371,7 +380,8 @@ def _write_readme(out_dir, config, m, bench_table, kr, wall):
     conv_rows = [(k.split("/")[1], PAPER.get(k, "—"), f"{v:.4f}", f"{m['ntk_mean_kernel_rel_err/' + k.split('/')[1]]:.4f}")
                  for k, v in m.items() if k.startswith("ntk_rel_err/")]
     conv_rows.append(("log-log slope", -0.5, f"{m['ntk_loglog_slope']:.3f}", ""))
-    lin_rows = [(k.split("/")[1], PAPER.get(k, "—"), f"{v:.4f}", f"{m['ntk_change/' + k.split('/')[1]]:.4f}",
+    lin_rows = [(k.split("/")[1], PAPER.get(k, "—"), f"{v:.4f}", f"{m['lin_rmse_sgd/' + k.split('/')[1]]:.4f}",
+                 f"{m['ntk_change/' + k.split('/')[1]]:.4f}",
                  f"{m['closed_form_vs_lin_rmse/' + k.split('/')[1]]:.2e}")
                 for k, v in m.items() if k.startswith("lin_rmse/")]
     mlin_rows = [(k.split("/")[1], f"{v:.4f}", f"{m['mnist1d_ntk_change/' + k.split('/')[1]]:.4f}")
@@ -407,7 +417,8 @@ Regression task: {config.lin_train} training / {config.lin_test} test points on 
 target sin(2x₁) + ½cos(x₂x₃), {config.lin_steps} GD steps. The closed-form column compares the
 NTK gradient-flow predictor (empirical NTK at θ₀) with the trained linearised model.
 
-{markdown_table(["width", "paper RMSE", "RMSE(net, linearised) at end", "relative NTK change", "RMSE(closed form, linearised)"], lin_rows)}
+{markdown_table(["width", "paper RMSE", "RMSE(net, linearised) at end, GD", f"same, SGD (batch {config.lin_sgd_batch})",
+                 "relative NTK change (GD)", "RMSE(closed form, linearised)"], lin_rows)}
 
 Log-log slope of the NTK change vs width: {m['ntk_change_loglog_slope']:.3f} (theory −0.5).
 

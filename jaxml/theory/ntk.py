@@ -293,8 +293,13 @@ def linearize(apply_fn: Callable[..., jax.Array], params0: Any) -> Callable[...,
 
 
 def mse_gd(apply_fn: Callable[..., jax.Array], params: Any, x: Any, y: Any, *, lr: float,
-           steps: int, x_eval: Any, record_every: int = 1) -> tuple[Any, jax.Array]:
-    """Full-batch gradient descent on L(θ) = ‖f(θ, X) − Y‖²/(2N).
+           steps: int, x_eval: Any, record_every: int = 1, batch_size: int | None = None,
+           key: jax.Array | None = None) -> tuple[Any, jax.Array]:
+    """Gradient descent on L(θ) = ‖f(θ, X) − Y‖²/(2N), full-batch or minibatch SGD.
+
+    With ``batch_size`` = B each step uses the gradient of ‖f(θ, X_b) − Y_b‖²/(2B) on B
+    rows drawn without replacement from a key-determined stream, so a network and its
+    linearisation trained with the same ``key`` see the same minibatches.
 
     Args:
       apply_fn: ``(params, x) -> (N, K)`` outputs (a network or its :func:`linearize`).
@@ -304,6 +309,8 @@ def mse_gd(apply_fn: Callable[..., jax.Array], params: Any, x: Any, y: Any, *, l
       steps: number of GD steps (a multiple of ``record_every``).
       x_eval: inputs whose outputs are recorded.
       record_every: steps between recordings.
+      batch_size: minibatch size (``None``: full batch).
+      key: PRNG key for the minibatches (required with ``batch_size``).
 
     Returns:
       ``(params, outputs)`` with outputs of shape (steps // record_every + 1, M, K); row 0
@@ -319,17 +326,30 @@ def mse_gd(apply_fn: Callable[..., jax.Array], params: Any, x: Any, y: Any, *, l
     if steps % record_every:
         raise ValueError(f"steps ({steps}) must be a multiple of record_every ({record_every})")
     n = x.shape[0]
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", minimum=1)
+        if batch_size > n:
+            raise ValueError(f"batch_size must be <= the number of rows ({n}), got {batch_size}")
+        if key is None:
+            raise ValueError("key is required when batch_size is given")
 
-    def loss(p):
-        return 0.5 * jnp.sum((apply_fn(p, x) - y) ** 2) / n
+    def loss(p, xb, yb):
+        return 0.5 * jnp.sum((apply_fn(p, xb) - yb) ** 2) / xb.shape[0]
 
-    def segment(p, _):
-        p = jax.lax.fori_loop(0, record_every,
-                              lambda i, q: jax.tree.map(lambda a, g: a - lr * g, q, jax.grad(loss)(q)), p)
+    def step(t, p):
+        if batch_size is None:
+            xb, yb = x, y
+        else:
+            idx = jax.random.permutation(jax.random.fold_in(key, t), n)[:batch_size]
+            xb, yb = x[idx], y[idx]
+        return jax.tree.map(lambda a, g: a - lr * g, p, jax.grad(loss)(p, xb, yb))
+
+    def segment(p, start):
+        p = jax.lax.fori_loop(start, start + record_every, step, p)
         return p, apply_fn(p, x_eval)
 
     out0 = apply_fn(params, x_eval)
-    params, outs = jax.lax.scan(segment, params, None, length=steps // record_every)
+    params, outs = jax.lax.scan(segment, params, jnp.arange(0, steps, record_every))
     return params, jnp.concatenate([out0[None], outs])
 
 

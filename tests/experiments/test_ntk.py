@@ -14,6 +14,7 @@ def test_ntk_runs_end_to_end(tmp_path):
     assert saved["experiment"] == "ntk"
     metrics = saved["metrics"]
     for key in ("ntk_rel_err/8", "ntk_rel_err/16", "ntk_loglog_slope", "lin_rmse/8", "lin_rmse/16",
+                "lin_rmse_sgd/8", "ntk_mean_kernel_rel_err/8",
                 "ntk_change/8", "ntk_change/16", "kernel_reg_test_acc/ntk", "kernel_reg_test_acc/nngp"):
         assert metrics[key] is not None, key
     assert 0.0 <= metrics["kernel_reg_test_acc/ntk"] <= 1.0

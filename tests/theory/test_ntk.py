@@ -118,6 +118,34 @@ def test_closed_form_predictor_matches_gd_on_linearised_model():
     np.testing.assert_array_equal(outs, again)
 
 
+def test_minibatch_sgd_matches_a_numpy_loop_on_a_linear_model():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(10, 3)).astype(np.float32)
+    y = rng.normal(size=(10, 2)).astype(np.float32)
+    theta0 = {"w": jnp.zeros((3, 2))}
+    apply = lambda p, z: z @ p["w"]  # noqa: E731
+    key, lr, b, steps = jax.random.key(7), 0.1, 4, 6
+    _, outs = ntk.mse_gd(apply, theta0, x, y, lr=lr, steps=steps, x_eval=x, record_every=3,
+                         batch_size=b, key=key)
+    w = np.zeros((3, 2))
+    expected = [x @ w]
+    for t in range(steps):
+        idx = np.asarray(jax.random.permutation(jax.random.fold_in(key, t), 10)[:b])
+        w = w - lr * x[idx].T @ (x[idx] @ w - y[idx]) / b
+        if (t + 1) % 3 == 0:
+            expected.append(x @ w)
+    np.testing.assert_allclose(outs, np.stack(expected), rtol=1e-5, atol=1e-6)
+    # a batch of every row is full-batch gradient descent
+    _, full = ntk.mse_gd(apply, theta0, x, y, lr=lr, steps=steps, x_eval=x, record_every=3)
+    _, whole = ntk.mse_gd(apply, theta0, x, y, lr=lr, steps=steps, x_eval=x, record_every=3,
+                          batch_size=10, key=key)
+    np.testing.assert_allclose(whole, full, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="key"):
+        ntk.mse_gd(apply, theta0, x, y, lr=lr, steps=3, x_eval=x, batch_size=4)
+    with pytest.raises(ValueError, match="batch_size"):
+        ntk.mse_gd(apply, theta0, x, y, lr=lr, steps=3, x_eval=x, batch_size=11, key=key)
+
+
 def test_kernel_regression_matches_sklearn_kernel_ridge():
     from sklearn.kernel_ridge import KernelRidge
 
