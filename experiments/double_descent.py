@@ -53,8 +53,9 @@ class Config:
     """Sizes of the four studies; the default is the MNIST-1D notebook's own budget.
 
     Deep double descent follows the notebook: MLP widths ``np.unique(np.geomspace(2, 300,
-    20, dtype=int))`` trained for 500 epochs of SGD; the CNN sweep and the sample-wise
-    sweep get the same 500-epoch budget (20 000 steps of batch 100).
+    20, dtype=int))`` trained for 500 epochs of SGD (20 000 steps of batch 100); the CNN
+    sweep gets the same budget, and the sample-wise sweeps (fewer examples) the same
+    number of steps.
     """
 
     seeds: int = 3
@@ -74,9 +75,9 @@ class Config:
     mlp_epochs: int = 500
     cnn_channels: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 10, 12, 14, 18, 24, 32, 48, 64)
     cnn_epochs: int = 500
-    sample_widths: tuple[int, ...] = (12, 47)
-    sample_sizes: tuple[int, ...] = (125, 250, 500, 750, 1000, 1500, 2000, 3000, 4000)
-    sample_epochs: int = 500  # in epochs of the full 4000-example set: the same steps for every n
+    # sample-wise: the model-wise MLP sweep repeated on the first n training examples
+    sample_widths: tuple[int, ...] = (7, 9, 12, 16, 21, 27, 36, 47, 61, 80, 104, 135, 177)
+    sample_sizes: tuple[int, ...] = (1000, 2000)
     evals: int = 50
     lr: float = 0.01
     momentum: float = 0.9
@@ -86,8 +87,8 @@ class Config:
     def quick(cls) -> "Config":
         return cls(seeds=1, ls_n=10, ls_num_p=12, ls_trials=60, rf_n=60, rf_test=300,
                    rf_points_per_n=6, rf_ratio_max=3, num_train=600, mlp_widths=(2, 8, 32),
-                   mlp_epochs=2, cnn_channels=(2, 8), cnn_epochs=2, sample_widths=(8,),
-                   sample_sizes=(150, 600), sample_epochs=2, evals=2)
+                   mlp_epochs=2, cnn_channels=(2, 8), cnn_epochs=2, sample_widths=(2, 8),
+                   sample_sizes=(150,), evals=2)
 
     @classmethod
     def full(cls) -> "Config":
@@ -109,7 +110,22 @@ def _least_squares(config: Config, key) -> dict:
     return {"ps": ps, "gamma": ps / n, "mc_mean": np.asarray(mc.mean), "mc_se": np.asarray(mc.stderr),
             "finite": finite, "asymptotic": np.asarray(dd.minnorm_risk_asymptotic(ps / n)),
             "ridge_mean": np.asarray(ridge.mean), "ridge_se": np.asarray(ridge.stderr),
-            "z": z, "max_z": float(np.nanmax(np.abs(z[ok])))}
+            "z": z, "max_z": float(np.nanmax(np.abs(z[ok]))), **_least_squares_samplewise(config, key)}
+
+
+def _least_squares_samplewise(config: Config, key) -> dict:
+    """Risk vs n at fixed p = ``ls_n`` (the same number as n in the width sweep)."""
+    p = config.ls_n
+    ns = np.unique(np.round(np.geomspace(2, 10 * p, config.ls_num_p)).astype(int))
+    mc = dd.least_squares_risk_mc_samples(jax.random.fold_in(key, 1), p, ns, num_trials=config.ls_trials)
+    finite = np.asarray(dd.minnorm_risk_finite(ns, p))
+    z = (np.asarray(mc.mean) - finite) / np.asarray(mc.stderr)
+    below = ns < p - 3
+    return {"s_ns": ns, "s_mc_mean": np.asarray(mc.mean), "s_mc_se": np.asarray(mc.stderr), "s_finite": finite,
+            "s_max_z": float(np.nanmax(np.abs(z[np.abs(ns - p) > 3]))),
+            # risk at the largest n below the threshold over the risk at the smallest n
+            "s_rise": float(np.asarray(mc.mean)[below][-1] / np.asarray(mc.mean)[0]),
+            "s_rise_n": int(ns[below][-1])}
 
 
 def _standardise(x_train, x_test):
@@ -239,11 +255,14 @@ def run(config: Config, out_dir: str | Path) -> dict:
             times[name] = t.seconds
             stages.update()
 
-        sample_sizes = np.asarray([m for m in config.sample_sizes if m <= n])
-        grid_w, grid_n = np.meshgrid(np.asarray(config.sample_widths), sample_sizes, indexing="ij")
+        sample_sizes = np.asarray([m for m in config.sample_sizes if m < n])
+        sample_widths = np.asarray(config.sample_widths)
+        if not np.isin(sample_widths, widths).all():
+            raise ValueError(f"sample_widths must be a subset of mlp_widths, got {config.sample_widths}")
+        grid_w, grid_n = np.meshgrid(sample_widths, sample_sizes, indexing="ij")
         with Timer() as t:
             sample = _sweep(config, k_sample, "mlp", grid_w.ravel(), grid_n.ravel(), noisy,
-                            config.sample_epochs, config.seeds)
+                            config.mlp_epochs, config.seeds)
         times["samplewise"] = t.seconds
         stages.update()
     stages.close()
@@ -251,13 +270,20 @@ def run(config: Config, out_dir: str | Path) -> dict:
     summary = {name: locate_peak(h["test_err"][:, :, -1], h["train_err"][:, :, -1],
                                  channels if name.startswith("cnn") else widths)
                for name, h in sweeps.items()}
-    shape = (len(config.sample_widths), len(sample_sizes), config.seeds, -1)
-    sample_test = sample["test_err"].reshape(shape)[..., -1]    # (widths, sizes, seeds)
-    sample_train = sample["train_err"].reshape(shape)[..., -1]
-
+    # (n, width, seed) final errors; the full-data row comes from the model-wise sweep
+    shape = (len(sample_widths), len(sample_sizes), config.seeds, -1)
+    in_main = np.searchsorted(widths, sample_widths)
+    sample_ns = np.append(sample_sizes, n)
+    sample_test = np.concatenate([sample["test_err"].reshape(shape)[..., -1].transpose(1, 0, 2),
+                                  sweeps["mlp_noise"]["test_err"][in_main, :, -1][None]])
+    sample_train = np.concatenate([sample["train_err"].reshape(shape)[..., -1].transpose(1, 0, 2),
+                                   sweeps["mlp_noise"]["train_err"][in_main, :, -1][None]])
     rf_main = rf["mnist1d/fourier"]
     metrics = {
         "minnorm_max_z": ls["max_z"],
+        "minnorm_samplewise_max_z": ls["s_max_z"],
+        "minnorm_samplewise_risk_rise": ls["s_rise"],
+        "minnorm_samplewise_risk_rise_n": ls["s_rise_n"],
         "rff_peak_over_n": rf_main["peak_mse_over_n"],
         "rff_err_peak_over_n": rf_main["peak_err_over_n"],
         "rff_norm_peak_over_n": rf_main["peak_norm_over_n"],
@@ -277,28 +303,29 @@ def run(config: Config, out_dir: str | Path) -> dict:
     largest = sweeps["mlp_noise"]["test_err"][-1].mean(0)
     metrics["epochwise_largest_mlp_min_test_err"] = float(largest.min())
     metrics["epochwise_largest_mlp_final_test_err"] = float(largest[-1])
-    for i, w in enumerate(config.sample_widths):
-        mean_test, mean_train = sample_test[i].mean(1), sample_train[i].mean(1)
-        rise = np.diff(mean_test)               # change in test error when n grows one step
-        fitted = np.nonzero(mean_train <= 0.01)[0]
-        metrics[f"samplewise_max_rise/h{w}"] = float(rise.max()) if rise.size else 0.0
-        metrics[f"samplewise_rise_to_n/h{w}"] = float(sample_sizes[int(np.argmax(rise)) + 1]) if rise.size else float("nan")
-        metrics[f"samplewise_largest_interp_n/h{w}"] = float(sample_sizes[fitted[-1]]) if fitted.size else float("nan")
-        for m, err in zip(sample_sizes, mean_test):
-            metrics[f"samplewise_test_err/h{w}/{int(m)}"] = float(err)
+    for m, test_m, train_m in zip(sample_ns, sample_test, sample_train):
+        sm = locate_peak(test_m, train_m, sample_widths)
+        metrics[f"samplewise_peak_width/n{m}"] = sm["peak_width"]
+        metrics[f"samplewise_peak_test_err/n{m}"] = sm["peak_test_err"]
+        metrics[f"samplewise_interp_width/n{m}"] = sm["interp_width"]
+    # more data hurts where the full-data curve lies above the half-data curve
+    hurt = sample_test[-1].mean(1) - sample_test[-2].mean(1)
+    metrics["samplewise_more_data_hurts_by"] = float(hurt.max())
+    metrics["samplewise_more_data_hurts_at_width"] = float(sample_widths[int(np.argmax(hurt))])
     for stage, sec in times.items():
         metrics[f"time_s/{stage}"] = sec
 
-    _figures(plt, out_dir, config, ls, rf, sweeps, summary, widths, channels, sample_sizes,
-             sample_test, sample_train)
+    _figures(plt, out_dir, config, ls, rf, sweeps, summary, widths, channels, sample_widths,
+             sample_ns, sample_test, sample_train)
     epochs = sweeps["mlp_noise"]["step"] * config.batch_size / n
     extra = {
-        "minnorm": {k: ls[k] for k in ("gamma", "mc_mean", "mc_se", "finite", "ridge_mean", "z")},
+        "minnorm": {k: ls[k] for k in ("gamma", "mc_mean", "mc_se", "finite", "ridge_mean", "z",
+                                       "s_ns", "s_mc_mean", "s_mc_se", "s_finite")},
         "random_features": {k: {f: v for f, v in r.items() if isinstance(v, np.ndarray)} for k, r in rf.items()},
         **{name: {"sizes": channels if name.startswith("cnn") else widths, "epochs": epochs,
                   "test_err": h["test_err"].mean(1), "train_err": h["train_err"].mean(1)}
            for name, h in sweeps.items()},
-        "samplewise": {"widths": np.asarray(config.sample_widths), "sizes": sample_sizes,
+        "samplewise": {"widths": sample_widths, "sizes": sample_ns,
                        "test_err": sample_test.mean(-1), "train_err": sample_train.mean(-1)},
     }
     results = write_results(out_dir, experiment=NAME, config=config, metrics=metrics, paper=PAPER,
@@ -315,9 +342,9 @@ def _curve(ax, x, arr, label, style="o-"):
         ax.fill_between(x, m - ci95(arr, 1), m + ci95(arr, 1), color=line.get_color(), alpha=0.2)
 
 
-def _figures(plt, out_dir, config, ls, rf, sweeps, summary, widths, channels, sample_sizes,
-             sample_test, sample_train):
-    fig, ax = plt.subplots(1, 1, figsize=(6, 4))
+def _figures(plt, out_dir, config, ls, rf, sweeps, summary, widths, channels, sample_widths,
+             sample_ns, sample_test, sample_train):
+    fig, (ax, ax_n) = plt.subplots(1, 2, figsize=(12, 4))
     g = ls["gamma"]
     ax.errorbar(g, ls["mc_mean"], yerr=ls["mc_se"], fmt="o", ms=3, label=f"min-norm LS, MC (n={config.ls_n})")
     p_all = np.arange(ls["ps"].min(), ls["ps"].max() + 1)
@@ -330,6 +357,14 @@ def _figures(plt, out_dir, config, ls, rf, sweeps, summary, widths, channels, sa
            title="min-norm least squares (r² = σ² = 1)")
     ax.axvline(1, color="grey", lw=0.5)
     ax.legend(fontsize=7)
+    p = config.ls_n
+    ax_n.errorbar(ls["s_ns"], ls["s_mc_mean"], yerr=ls["s_mc_se"], fmt="o", ms=3, label=f"min-norm LS, MC (p={p})")
+    n_all = np.arange(ls["s_ns"].min(), ls["s_ns"].max() + 1)
+    ax_n.plot(n_all, np.asarray(dd.minnorm_risk_finite(n_all, p)), "k-", lw=1, label="exact finite-n risk")
+    ax_n.axvline(p, color="grey", lw=0.5)
+    ax_n.set(xscale="log", yscale="log", ylim=(0.05, 100), xlabel="training examples n", ylabel="E‖β̂ − β‖²",
+             title="sample-wise: more data hurts below n = p")
+    ax_n.legend(fontsize=7)
     save_figure(fig, out_dir, "minnorm.png")
 
     fig, axes = plt.subplots(2, 2, figsize=(10, 6), sharex=True)
@@ -379,11 +414,11 @@ def _figures(plt, out_dir, config, ls, rf, sweeps, summary, widths, channels, sa
     save_figure(fig, out_dir, "epochwise.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for i, w in enumerate(config.sample_widths):
-        _curve(ax, sample_sizes, sample_test[i], f"h={w}: test error")
-        _curve(ax, sample_sizes, sample_train[i], f"h={w}: train error", "o--")
-    ax.set(xscale="log", xlabel="training examples n", ylabel="error",
-           title=f"sample-wise: MLP, {config.sample_epochs * config.num_train // config.batch_size} SGD steps for every n")
+    for m, test_m, train_m in zip(sample_ns, sample_test, sample_train):
+        line, = ax.plot(sample_widths, test_m.mean(1), "o-", ms=3, label=f"n={m}: test")
+        ax.plot(sample_widths, train_m.mean(1), "--", color=line.get_color(), lw=0.8, label=f"n={m}: train")
+    ax.set(xscale="log", xlabel="hidden width h", ylabel="error",
+           title=f"sample-wise: MLP, {config.label_noise:.0%} noise, {config.mlp_epochs * config.num_train // config.batch_size} steps")
     ax.legend(fontsize=7)
     save_figure(fig, out_dir, "samplewise.png")
 def _write_readme(out_dir: Path, config: Config, m: dict, summary: dict, wall: float) -> None:
@@ -409,12 +444,9 @@ def _write_readme(out_dir: Path, config: Config, m: dict, summary: dict, wall: f
         ("CNN + noise: first channels with train error ≤ 1%", "—", f"{m['cnn_noise_interp_channels']:.0f}"),
         (f"CNN + noise: test error at {config.cnn_channels[-1]} channels", "—", f"{m['cnn_noise_final_test_err']:.3f}"),
     ]
-    sample_rows = []
-    for w in config.sample_widths:
-        errs = ", ".join(f"{k.rsplit('/', 1)[1]}: {v:.3f}" for k, v in m.items()
-                         if k.startswith(f"samplewise_test_err/h{w}/"))
-        sample_rows.append((f"h={w}", f"{m[f'samplewise_largest_interp_n/h{w}']:.0f}",
-                            f"+{m[f'samplewise_max_rise/h{w}']:.3f} (at n={m[f'samplewise_rise_to_n/h{w}']:.0f})", errs))
+    sample_rows = [(f"n={k.rsplit('n', 1)[1]}", f"{m[k]:.0f}", f"{m['samplewise_peak_test_err/' + k.split('/')[1]]:.3f}",
+                    f"{m['samplewise_interp_width/' + k.split('/')[1]]:.0f}")
+                   for k in m if k.startswith("samplewise_peak_width/")]
     times = markdown_table(["stage", "wall time (s)"],
                            [(k.split("/", 1)[1], f"{v:.1f}") for k, v in m.items() if k.startswith("time_s/")])
     steps = config.mlp_epochs * config.num_train // config.batch_size
@@ -431,9 +463,18 @@ regularisation (optimal ridge) removes the peak. With label noise, more data can
 Reference numbers: the MNIST-1D notebook (Greydanus & Kobak 2024) for the networks,
 Hastie et al. (2022, Thm 1) and Belkin et al. (2019) for the linear models.
 
-**Sample-wise** (MLP, {config.label_noise:.0%} label noise, the same {steps} SGD steps for every n):
+**Sample-wise.** Min-norm least squares with p = {config.ls_n} fixed: Monte Carlo vs the
+exact finite-n risk, max |z| = {m['minnorm_samplewise_max_z']:.2f} (|n − p| > 3); the risk at
+n = {m['minnorm_samplewise_risk_rise_n']} is {m['minnorm_samplewise_risk_rise']:.1f}× the risk at n = 2 — more data hurts below
+the threshold (Nakkiran 2019). MNIST-1D MLPs with {config.label_noise:.0%} label noise, the
+model-wise sweep repeated on the first n training examples (same {steps} steps):
 
-{markdown_table(["model", "largest n with train error ≤ 1%", "largest rise of test error as n grows", "test error by n"], sample_rows)}
+{markdown_table(["training examples", "peak width", "peak test error", "first width with train error ≤ 1%"], sample_rows)}
+
+The interpolation threshold and the peak move to wider networks as n grows. The largest
+amount by which the full {config.num_train} examples are *worse* than half of them, over
+widths: {m['samplewise_more_data_hurts_by']:+.3f} (at h = {m['samplewise_more_data_hurts_at_width']:.0f};
+negative means more data helped at every width).
 
 **Epoch-wise**: the widest MLP (h = {config.mlp_widths[-1]}) reaches its lowest test error
 {m['epochwise_largest_mlp_min_test_err']:.3f} during training and ends at

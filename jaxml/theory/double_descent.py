@@ -216,15 +216,82 @@ def least_squares_risk_mc(key: jax.Array, n: int, ps: Any, *, r2: float = 1.0,
     if not jnp.all(lams >= 0):
         raise ValueError("lam must be >= 0")
     p_max = int(ps_np.max())
-    keys = jax.random.split(key, num_trials)
     ps_j = jnp.asarray(ps_np, jnp.int32)
+    return _chunked_trials(lambda keys: _risk_designs(keys, ps_j, lams, n=n, p_max=p_max, r2=float(r2),
+                                                      sigma2=float(sigma2)),
+                           jax.random.split(key, num_trials), trial_batch)
+
+
+def _chunked_trials(draw_fn, keys, trial_batch) -> RiskMC:
     # Chunks run one after another (blocking on each): concurrent executions of batched
     # LAPACK solves were seen to deadlock the CPU runtime under heavy load.
-    draws = jnp.concatenate([
-        jax.block_until_ready(_risk_designs(keys[i:i + trial_batch], ps_j, lams, n=n,
-                                            p_max=p_max, r2=float(r2), sigma2=float(sigma2)))
-        for i in range(0, num_trials, trial_batch)])
-    return RiskMC(draws.mean(0), draws.std(0, ddof=1) / np.sqrt(num_trials), draws)
+    draws = jnp.concatenate([jax.block_until_ready(draw_fn(keys[i:i + trial_batch]))
+                             for i in range(0, keys.shape[0], trial_batch)])
+    return RiskMC(draws.mean(0), draws.std(0, ddof=1) / np.sqrt(keys.shape[0]), draws)
+
+
+def _risk_one_design_rows(key, p, n_max, ns, r2, sigma2):
+    """‖X_n⁺y_n − β‖² for every n in ``ns`` on one draw, X_n = the first n rows.
+
+    Rows ≥ n are zeroed in X and y: zero rows change neither the residual nor the
+    pseudo-inverse solution. n ≥ p solves the (masked) normal equations, n < p the dual
+    system with an identity block on the masked rows.
+    """
+    kx, kb, ke = jax.random.split(key, 3)
+    X = jax.random.normal(kx, (n_max, p))
+    g = jax.random.normal(kb, (p,))
+    beta = jnp.sqrt(r2) * g / jnp.linalg.norm(g)
+    y = X @ beta + jnp.sqrt(sigma2) * jax.random.normal(ke, (n_max,))
+
+    def one(n):
+        rows = (jnp.arange(n_max) < n).astype(X.dtype)
+        Xm, ym = X * rows[:, None], y * rows
+        primal = spd_solve(Xm.T @ Xm + jnp.where(n >= p, 0.0, 1.0) * jnp.eye(p), Xm.T @ ym)
+        dual = Xm.T @ spd_solve(Xm @ Xm.T + jnp.diag(1 - rows) + jnp.where(n >= p, 1.0, 0.0) * jnp.eye(n_max), ym)
+        beta_hat = jnp.where(n >= p, primal, dual)
+        return jnp.sum((beta_hat - beta) ** 2)
+
+    return jax.vmap(one)(ns)
+
+
+@jax.jit(static_argnames=("p", "n_max", "r2", "sigma2"))
+def _risk_designs_rows(keys, ns, *, p, n_max, r2, sigma2):
+    return jax.vmap(lambda k: _risk_one_design_rows(k, p, n_max, ns, r2, sigma2))(keys)
+
+
+def least_squares_risk_mc_samples(key: jax.Array, p: int, ns: Any, *, r2: float = 1.0,
+                                  sigma2: float = 1.0, num_trials: int = 200,
+                                  trial_batch: int = 50) -> RiskMC:
+    """Monte Carlo risk E‖β̂ − β‖² of min-norm least squares vs the *sample size* n.
+
+    Sample-wise double descent (Nakkiran 2019, "More data can hurt for linear
+    regression"): with p fixed, the risk r²(1 − n/p) + σ²n/(p − n − 1) *grows* with n
+    below p when σ² is large enough, blows up at n = p, and falls as σ²p/(n − p − 1)
+    above. Each trial draws X ~ N(0, 1)^{n_max × p}, β with ‖β‖² = r² and the noise once
+    and evaluates every n on the nested designs of its first n rows (rows masked, one
+    compiled program).
+
+    Args:
+      key: PRNG key.
+      p: number of features.
+      ns: 1-D integer array of sample sizes n ≥ 1.
+      r2, sigma2, num_trials, trial_batch: as in :func:`least_squares_risk_mc`.
+
+    Returns:
+      :class:`RiskMC` over ``ns``.
+    """
+    p = check_int(p, "p", minimum=1)
+    num_trials = check_int(num_trials, "num_trials", minimum=2)
+    trial_batch = check_int(trial_batch, "trial_batch", minimum=1)
+    ns_np = np.asarray(ns)
+    if ns_np.ndim != 1 or ns_np.size == 0 or ns_np.dtype.kind not in "iu" or ns_np.min() < 1:
+        raise ValueError(f"ns must be a non-empty 1-D array of integers >= 1, got {ns!r}")
+    check_positive(r2, "r2")
+    check_positive(sigma2, "sigma2", strict=False)
+    ns_j = jnp.asarray(ns_np, jnp.int32)
+    return _chunked_trials(lambda keys: _risk_designs_rows(keys, ns_j, p=p, n_max=int(ns_np.max()),
+                                                           r2=float(r2), sigma2=float(sigma2)),
+                           jax.random.split(key, num_trials), trial_batch)
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,6 +22,20 @@ def test_minnorm_mc_matches_finite_closed_form():
     assert mc.draws.shape == (400, len(ps)) and mc.mean.dtype == jnp.float32
 
 
+def test_samplewise_minnorm_mc_matches_finite_closed_form_and_more_data_hurts():
+    p = 20
+    ns = np.array([2, 6, 12, 16, 26, 40, 120])
+    mc = dd.least_squares_risk_mc_samples(jax.random.key(3), p, ns, r2=1.0, sigma2=1.0, num_trials=400,
+                                          trial_batch=200)
+    exact = np.asarray(dd.minnorm_risk_finite(ns, p, r2=1.0, sigma2=1.0))
+    z = (np.asarray(mc.mean) - exact) / np.asarray(mc.stderr)
+    assert np.all(np.abs(z) < 4), z
+    # below n = p the risk grows with n: more data hurts
+    assert np.all(np.diff(np.asarray(mc.mean)[:4]) > 0)
+    with pytest.raises(ValueError, match="ns"):
+        dd.least_squares_risk_mc_samples(jax.random.key(0), p, np.array([0, 3]))
+
+
 def test_minnorm_mc_deterministic_and_optimal_ridge_removes_peak():
     n, ps = 10, np.array([5, 10, 20])
     a = dd.least_squares_risk_mc(jax.random.key(1), n, ps, num_trials=40)
