@@ -53,6 +53,7 @@ import optax
 from tqdm import tqdm
 
 from jaxml.core import check_array, check_int, check_option, check_positive, check_X
+from jaxml.nn import conv1d_matmuls
 
 # ---------------------------------------------------------------------------------------
 # Min-norm least squares: closed forms
@@ -482,24 +483,11 @@ def init_masked_cnn(key: jax.Array, channels: Any, *, length: int, max_width: in
     return params
 
 
-def _strided_conv(h: jax.Array, w: jax.Array) -> jax.Array:
-    """Stride-2, padding-1 1-D convolution of ``h`` (N, L, C_in) with ``w`` (K, C_in, C_out).
-
-    out[n, o] = Σ_j h_pad[n, 2o + j] · w[j], written as K strided slices and K matrix
-    products: under ``vmap`` over seeds these become batched matmuls, whereas a vmapped
-    ``lax.conv`` becomes a grouped convolution that XLA:CPU runs several times slower.
-    """
-    k = w.shape[0]
-    out_len = (h.shape[1] + 2 - k) // 2 + 1
-    padded = jnp.pad(h, ((0, 0), (1, 1), (0, 0)))
-    return sum(padded[:, j: j + 2 * out_len - 1: 2] @ w[j] for j in range(k))
-
-
 def masked_cnn_apply(params: list[dict[str, jax.Array]], x: jax.Array, channels: Any) -> jax.Array:
     """Logits of the padded MNIST-1D CNN with channels ≥ ``channels`` masked to zero."""
     h = x.reshape(x.shape[0], -1)[..., None]
     for layer in params[:-1]:
-        h = _strided_conv(h, layer["w"]) + layer["b"]
+        h = conv1d_matmuls(h, layer["w"], stride=2, padding=1) + layer["b"]
         mask = (jnp.arange(h.shape[-1]) < channels).astype(h.dtype)
         h = jax.nn.relu(h) * mask
     return h.reshape(h.shape[0], -1) @ params[-1]["w"] + params[-1]["b"]

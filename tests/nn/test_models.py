@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxml.nn import CNN1D, MLP, GRUClassifier, Linear, count_params
+from jaxml.nn import CNN1D, MLP, Conv1D, GRUClassifier, Linear, count_params
 
 
 @pytest.mark.parametrize(
@@ -37,13 +37,25 @@ def test_cnn_first_layer_is_a_strided_padded_correlation():
     model = CNN1D(10, channels=(2,), kernel_sizes=(5,), strides=(2,))
     x = jax.random.normal(jax.random.PRNGKey(0), (3, 40))
     params = model.init(jax.random.PRNGKey(1), x)["params"]
-    w, b = params["Conv_0"]["kernel"], params["Conv_0"]["bias"]  # (5, 1, 2)
+    w, b = params["Conv1D_0"]["kernel"], params["Conv1D_0"]["bias"]  # (5, 1, 2)
     padded = np.pad(np.asarray(x), ((0, 0), (1, 1)))
     length = (40 + 2 - 5) // 2 + 1
     conv = np.stack([padded[:, 2 * t:2 * t + 5] @ np.asarray(w[:, 0, :]) for t in range(length)], 1)
     h = np.maximum(conv + np.asarray(b), 0).reshape(3, -1)
     out = h @ np.asarray(params["Dense_0"]["kernel"]) + np.asarray(params["Dense_0"]["bias"])
     np.testing.assert_allclose(model.apply({"params": params}, x), out, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [(5, 2, 1), (3, 1, 0), (3, 2, 2), (4, 3, 1)])
+def test_conv1d_equals_flax_conv_with_the_same_parameters(kernel, stride, padding):
+    import flax.linen as nn
+
+    x = jax.random.normal(jax.random.PRNGKey(0), (3, 17, 4))
+    ours = Conv1D(6, kernel, stride, padding)
+    params = ours.init(jax.random.PRNGKey(1), x)
+    flax_conv = nn.Conv(6, (kernel,), strides=(stride,), padding=[(padding, padding)])
+    assert jax.tree.map(jnp.shape, flax_conv.init(jax.random.PRNGKey(1), x)) == jax.tree.map(jnp.shape, params)
+    np.testing.assert_allclose(ours.apply(params, x), flax_conv.apply(params, x), rtol=1e-5, atol=1e-5)
 
 
 def test_gru_is_causal_when_unidirectional_and_not_when_bidirectional():

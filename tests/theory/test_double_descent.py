@@ -201,26 +201,3 @@ def test_width_buckets_respect_ratio_and_cover_every_config():
     assert len(dd.width_buckets(widths, np.inf)) == 1
     with pytest.raises(ValueError, match="max_ratio"):
         dd.width_buckets(widths, 0.5)
-
-
-def test_strided_conv_equals_lax_conv():
-    x = jax.random.normal(jax.random.key(1), (4, 19, 3))
-    w = jax.random.normal(jax.random.key(2), (3, 3, 5))
-    ref = jax.lax.conv_general_dilated(x, w, (2,), [(1, 1)], dimension_numbers=("NWC", "WIO", "NWC"))
-    np.testing.assert_allclose(dd._strided_conv(x, w), ref, rtol=1e-5, atol=1e-5)
-
-
-def test_bad_inputs_raise():
-    with pytest.raises(ValueError, match="ps"):
-        dd.least_squares_risk_mc(jax.random.key(0), 10, np.array([0, 5]))
-    with pytest.raises(ValueError, match="kind"):
-        dd.random_features(jax.random.key(0), np.ones((3, 2)), 4, kind="tanh")
-    with pytest.raises(ValueError, match="block"):
-        dd.minnorm_feature_sweep(np.ones((4, 10)), np.zeros(4), np.ones((2, 10)), np.zeros(2), block=3)
-    with pytest.raises(ValueError, match="fraction"):
-        dd.corrupt_labels(jax.random.key(0), np.zeros(4), 1.5, 10)
-    init = functools.partial(dd.init_masked_mlp, in_features=2, num_outputs=2)
-    with pytest.raises(ValueError, match="eval_every"):
-        dd.sgd_width_sweep(jax.random.key(0), init, dd.masked_mlp_apply, np.array([2.0]), 4,
-                           (np.ones((4, 2)), np.zeros(4)), (np.ones((4, 2)), np.zeros(4)),
-                           num_seeds=1, steps=5, eval_every=2)
