@@ -244,11 +244,15 @@ def _risk_one_design_rows(key, p, n_max, ns, r2, sigma2):
     beta = jnp.sqrt(r2) * g / jnp.linalg.norm(g)
     y = X @ beta + jnp.sqrt(sigma2) * jax.random.normal(ke, (n_max,))
 
+    k = min(p, n_max)  # the dual is only used for n < p, where rows ≥ p are all masked
+
     def one(n):
         rows = (jnp.arange(n_max) < n).astype(X.dtype)
         Xm, ym = X * rows[:, None], y * rows
         primal = spd_solve(Xm.T @ Xm + jnp.where(n >= p, 0.0, 1.0) * jnp.eye(p), Xm.T @ ym)
-        dual = Xm.T @ spd_solve(Xm @ Xm.T + jnp.diag(1 - rows) + jnp.where(n >= p, 1.0, 0.0) * jnp.eye(n_max), ym)
+        Xd, rd = Xm[:k], rows[:k]
+        gram = Xd @ Xd.T + jnp.diag(1 - rd) + jnp.where(n >= p, 1.0, 0.0) * jnp.eye(k)
+        dual = Xd.T @ spd_solve(gram, ym[:k])
         beta_hat = jnp.where(n >= p, primal, dual)
         return jnp.sum((beta_hat - beta) ** 2)
 
