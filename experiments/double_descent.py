@@ -77,7 +77,8 @@ class Config:
     cnn_epochs: int = 500
     # sample-wise: the model-wise MLP sweep repeated on the first n training examples
     sample_widths: tuple[int, ...] = (7, 9, 12, 16, 21, 27, 36, 47, 61, 80, 104, 135, 177)
-    sample_sizes: tuple[int, ...] = (1000, 2000)
+    sample_sizes: tuple[int, ...] = (1000, 2000, 3000)
+    sample_fixed_widths: tuple[int, ...] = (21, 36, 47, 61)  # drawn against n
     evals: int = 50
     lr: float = 0.01
     momentum: float = 0.9
@@ -87,7 +88,7 @@ class Config:
     def quick(cls) -> "Config":
         return cls(seeds=1, ls_n=10, ls_num_p=12, ls_trials=60, rf_n=60, rf_test=300,
                    rf_points_per_n=6, rf_ratio_max=3, num_train=600, mlp_widths=(2, 8, 32),
-                   mlp_epochs=2, cnn_channels=(2, 8), cnn_epochs=2, sample_widths=(2, 8),
+                   mlp_epochs=2, cnn_channels=(2, 8), cnn_epochs=2, sample_widths=(2, 8), sample_fixed_widths=(8,),
                    sample_sizes=(150,), evals=2)
 
     @classmethod
@@ -309,10 +310,14 @@ def run(config: Config, out_dir: str | Path) -> dict:
         metrics[f"samplewise_peak_width/n{m}"] = sm["peak_width"]
         metrics[f"samplewise_peak_test_err/n{m}"] = sm["peak_test_err"]
         metrics[f"samplewise_interp_width/n{m}"] = sm["interp_width"]
-    # more data hurts where the full-data curve lies above the half-data curve
-    hurt = sample_test[-1].mean(1) - sample_test[-2].mean(1)
+    # more data hurts where a curve for more examples lies above the one for fewer:
+    # the largest increase of test error between consecutive n, over all widths
+    hurt = np.diff(sample_test.mean(2), axis=0)          # (n steps, widths)
+    step, at = np.unravel_index(int(np.argmax(hurt)), hurt.shape)
     metrics["samplewise_more_data_hurts_by"] = float(hurt.max())
-    metrics["samplewise_more_data_hurts_at_width"] = float(sample_widths[int(np.argmax(hurt))])
+    metrics["samplewise_more_data_hurts_at_width"] = float(sample_widths[at])
+    metrics["samplewise_more_data_hurts_from_n"] = float(sample_ns[step])
+    metrics["samplewise_more_data_hurts_to_n"] = float(sample_ns[step + 1])
     for stage, sec in times.items():
         metrics[f"time_s/{stage}"] = sec
 
@@ -414,13 +419,19 @@ def _figures(plt, out_dir, config, ls, rf, sweeps, summary, widths, channels, sa
     ax.legend(fontsize=7)
     save_figure(fig, out_dir, "epochwise.png")
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, (ax, ax_n) = plt.subplots(1, 2, figsize=(12, 4))
     for m, test_m, train_m in zip(sample_ns, sample_test, sample_train):
         line, = ax.plot(sample_widths, test_m.mean(1), "o-", ms=3, label=f"n={m}: test")
         ax.plot(sample_widths, train_m.mean(1), "--", color=line.get_color(), lw=0.8, label=f"n={m}: train")
     ax.set(xscale="log", xlabel="hidden width h", ylabel="error",
            title=f"sample-wise: MLP, {config.label_noise:.0%} noise, {config.mlp_epochs * config.num_train // config.batch_size} steps")
     ax.legend(fontsize=7)
+    for w in config.sample_fixed_widths:
+        i = int(np.searchsorted(sample_widths, w))
+        if i < len(sample_widths) and sample_widths[i] == w:
+            _curve(ax_n, sample_ns, sample_test[:, i], f"h={w}: test error")
+    ax_n.set(xlabel="training examples n", ylabel="test error", title="test error vs n at fixed width")
+    ax_n.legend(fontsize=7)
     save_figure(fig, out_dir, "samplewise.png")
 def _write_readme(out_dir: Path, config: Config, m: dict, summary: dict, wall: float) -> None:
     def err(name):
@@ -472,10 +483,10 @@ model-wise sweep repeated on the first n training examples (same {steps} steps):
 
 {markdown_table(["training examples", "peak width", "peak test error", "first width with train error ≤ 1%"], sample_rows)}
 
-The interpolation threshold and the peak move to wider networks as n grows. The largest
-amount by which the full {config.num_train} examples are *worse* than half of them, over
-widths: {m['samplewise_more_data_hurts_by']:+.3f} (at h = {m['samplewise_more_data_hurts_at_width']:.0f};
-negative means more data helped at every width).
+The largest increase of test error from one n to the next at a fixed width:
+{m['samplewise_more_data_hurts_by']:+.3f} (h = {m['samplewise_more_data_hurts_at_width']:.0f}, n = {m['samplewise_more_data_hurts_from_n']:.0f} →
+{m['samplewise_more_data_hurts_to_n']:.0f}); positive means more data hurt there, negative that it helped at every
+width (right panel of `samplewise.png`: test error vs n at fixed widths).
 
 **Epoch-wise**: the widest MLP (h = {config.mlp_widths[-1]}) reaches its lowest test error
 {m['epochwise_largest_mlp_min_test_err']:.3f} during training, rises by up to
