@@ -206,13 +206,7 @@ def least_squares_risk_mc(key: jax.Array, n: int, ps: Any, *, r2: float = 1.0,
       (num_trials, len(ps)).
     """
     n = check_int(n, "n", minimum=2)
-    num_trials = check_int(num_trials, "num_trials", minimum=2)
-    trial_batch = check_int(trial_batch, "trial_batch", minimum=1)
-    ps_np = np.asarray(ps)
-    if ps_np.ndim != 1 or ps_np.size == 0 or ps_np.dtype.kind not in "iu" or ps_np.min() < 1:
-        raise ValueError(f"ps must be a non-empty 1-D array of integers >= 1, got {ps!r}")
-    check_positive(r2, "r2")
-    check_positive(sigma2, "sigma2", strict=False)
+    ps_np, num_trials, trial_batch = _check_mc_args(ps, "ps", r2, sigma2, num_trials, trial_batch)
     lams = jnp.broadcast_to(jnp.asarray(lam, jnp.float32), ps_np.shape)
     if not jnp.all(lams >= 0):
         raise ValueError("lam must be >= 0")
@@ -221,6 +215,17 @@ def least_squares_risk_mc(key: jax.Array, n: int, ps: Any, *, r2: float = 1.0,
     return _chunked_trials(lambda keys: _risk_designs(keys, ps_j, lams, n=n, p_max=p_max, r2=float(r2),
                                                       sigma2=float(sigma2)),
                            jax.random.split(key, num_trials), trial_batch)
+
+
+def _check_mc_args(sizes, name, r2, sigma2, num_trials, trial_batch):
+    """Validate the arguments shared by the two risk Monte Carlo functions."""
+    sizes_np = np.asarray(sizes)
+    if sizes_np.ndim != 1 or sizes_np.size == 0 or sizes_np.dtype.kind not in "iu" or sizes_np.min() < 1:
+        raise ValueError(f"{name} must be a non-empty 1-D array of integers >= 1, got {sizes!r}")
+    check_positive(r2, "r2")
+    check_positive(sigma2, "sigma2", strict=False)
+    return (sizes_np, check_int(num_trials, "num_trials", minimum=2),
+            check_int(trial_batch, "trial_batch", minimum=1))
 
 
 def _chunked_trials(draw_fn, keys, trial_batch) -> RiskMC:
@@ -286,13 +291,7 @@ def least_squares_risk_mc_samples(key: jax.Array, p: int, ns: Any, *, r2: float 
       :class:`RiskMC` over ``ns``.
     """
     p = check_int(p, "p", minimum=1)
-    num_trials = check_int(num_trials, "num_trials", minimum=2)
-    trial_batch = check_int(trial_batch, "trial_batch", minimum=1)
-    ns_np = np.asarray(ns)
-    if ns_np.ndim != 1 or ns_np.size == 0 or ns_np.dtype.kind not in "iu" or ns_np.min() < 1:
-        raise ValueError(f"ns must be a non-empty 1-D array of integers >= 1, got {ns!r}")
-    check_positive(r2, "r2")
-    check_positive(sigma2, "sigma2", strict=False)
+    ns_np, num_trials, trial_batch = _check_mc_args(ns, "ns", r2, sigma2, num_trials, trial_batch)
     ns_j = jnp.asarray(ns_np, jnp.int32)
     return _chunked_trials(lambda keys: _risk_designs_rows(keys, ns_j, p=p, n_max=int(ns_np.max()),
                                                            r2=float(r2), sigma2=float(sigma2)),
