@@ -21,6 +21,7 @@ runs our side alone (used by the quick test, which must not depend on the peer).
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from pathlib import Path
 
@@ -124,6 +125,7 @@ def _sb3(config: Config) -> dict:
 def run(config: Config, out_dir) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()[0]
     with Timer() as total:
         ours = _ours(config)
         peer = _sb3(config) if config.peer else None
@@ -157,7 +159,7 @@ def run(config: Config, out_dir) -> dict:
     results = write_results(out_dir, experiment=NAME, config=config, metrics=metrics,
                             paper=PAPER, seeds=config.seeds, wall_time_s=total.seconds,
                             extra=extra)
-    _readme(out_dir, rows, metrics, config, total.seconds)
+    _readme(out_dir, rows, metrics, config, total.seconds, load)
     return results
 
 
@@ -179,7 +181,7 @@ def _figure(out_dir: Path, metrics, config: Config) -> None:
     save_figure(fig, out_dir, "bench.png")
 
 
-def _readme(out_dir: Path, rows, metrics, config: Config, wall: float) -> None:
+def _readme(out_dir: Path, rows, metrics, config: Config, wall: float, load: float) -> None:
     speed = metrics.get("speedup_vs_sb3/ppo")
     claim = (f"**speedup {speed:.1f}×** (goal ≥ 20×)" if speed is not None
              else "peer not run (`peer=False`)")
@@ -195,9 +197,9 @@ and network; ours ÷ SB3 steady-state throughput: {claim}.
 Reference points from the issue (2-core CPU): SB3 ≈ 9.8×10³ steps/s; PureJaxRL ≈ 2×10⁵
 steps/s for one seed. Our seeds share one program, so `env_steps_per_s/ours` counts the
 steps of all {config.seeds} seeds; per seed it is
-{metrics["env_steps_per_s/ours_per_seed"]:.3g} steps/s. Measured on a 2-core CPU that was
-shared with other jobs at the time, so absolute numbers are pessimistic; the ratio is
-taken within one run.
+{metrics["env_steps_per_s/ours_per_seed"]:.3g} steps/s. Measured on a {os.cpu_count()}-core CPU with a
+1-minute load average of {load:.1f} at the start (above ≈1 other jobs were competing and the
+absolute numbers are pessimistic); the ratio is taken within one run.
 
 ![bench.png](bench.png)
 
