@@ -185,7 +185,7 @@ _TITLES = {
 # Implemented capabilities: id -> (symbols, tests).
 _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "T.m1d.1": (
-        ("experiments.mnist1d_baselines:run", "jaxml.nn:MLP", "jaxml.nn:CNN1D",
+        ("jaxml.experiments.mnist1d_baselines:run", "jaxml.nn:MLP", "jaxml.nn:CNN1D",
          "jaxml.nn:GRUClassifier", "jaxml.nn:Linear", "jaxml.train:fit_seeds"),
         ("tests/experiments/test_mnist1d_baselines.py::test_cli_quick_run_end_to_end",
          "tests/experiments/test_mnist1d_baselines.py::test_full_run_is_within_three_points_of_the_paper",
@@ -200,7 +200,7 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('tests/math/test_optim.py::test_matches_optax_100_steps[adagrad]', 'tests/math/test_optim.py::test_matches_optax_100_steps[rmsprop]', 'tests/math/test_optim.py::test_matches_optax_100_steps[adam]', 'tests/math/test_optim.py::test_matches_optax_100_steps[adamw]', 'tests/math/test_optim.py::test_matches_optax_100_steps[nadam]'),
     ),
     "M.op.3": (
-        ('jaxml.math.optim_second_order:newton', 'jaxml.math.optim_second_order:bfgs', 'jaxml.math.optim_second_order:lbfgs', 'jaxml.math.optim_second_order:wolfe_line_search', 'experiments.optimizers_tour:run'),
+        ('jaxml.math.optim_second_order:newton', 'jaxml.math.optim_second_order:bfgs', 'jaxml.math.optim_second_order:lbfgs', 'jaxml.math.optim_second_order:wolfe_line_search', 'jaxml.experiments.optimizers_tour:run'),
         ('tests/math/test_optim_second_order.py::test_quasi_newton_rosenbrock_matches_scipy[100-bfgs]', 'tests/math/test_optim_second_order.py::test_quasi_newton_rosenbrock_matches_scipy[100-lbfgs]', 'tests/math/test_optim_second_order.py::test_newton_rosenbrock_matches_scipy', 'tests/math/test_optim_second_order.py::test_logistic_regression_matches_scipy[bfgs]', 'tests/math/test_optim_second_order.py::test_wolfe_line_search_satisfies_strong_wolfe[0.9]', 'tests/experiments/test_optimizers_tour.py::test_optimizers_tour_tiny_run'),
     ),
     "M.op.4": (
@@ -348,7 +348,7 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('tests/bayes/test_bnn.py::test_nuts_linear_bnn_matches_conjugate', 'tests/bayes/test_bnn.py::test_svi_guides_match_conjugate', 'tests/bayes/test_bnn.py::test_predict_samples_regression', 'tests/bayes/test_bnn.py::test_uncertainty_decompositions', 'tests/bayes/test_bnn.py::test_svi_classification_end_to_end'),
     ),
     "B.3": (
-        ('jaxml.bayes.mc_dropout:fit', 'jaxml.bayes.mc_dropout:predict_samples', 'jaxml.bayes.ensembles:fit', 'jaxml.bayes.ensembles:predict_samples', 'jaxml.bayes.uncertainty:predict', 'jaxml.bayes.uncertainty:expected_calibration_error', 'jaxml.bayes.uncertainty:reliability_diagram', 'jaxml.bayes.uncertainty:brier_score', 'jaxml.bayes.uncertainty:classification_nll', 'jaxml.bayes.uncertainty:auroc', 'jaxml.bayes.uncertainty:ood_auroc', 'experiments.bayes_uncertainty:run'),
+        ('jaxml.bayes.mc_dropout:fit', 'jaxml.bayes.mc_dropout:predict_samples', 'jaxml.bayes.ensembles:fit', 'jaxml.bayes.ensembles:predict_samples', 'jaxml.bayes.uncertainty:predict', 'jaxml.bayes.uncertainty:expected_calibration_error', 'jaxml.bayes.uncertainty:reliability_diagram', 'jaxml.bayes.uncertainty:brier_score', 'jaxml.bayes.uncertainty:classification_nll', 'jaxml.bayes.uncertainty:auroc', 'jaxml.bayes.uncertainty:ood_auroc', 'jaxml.experiments.bayes_uncertainty:run'),
         ('tests/bayes/test_mc_dropout_ensembles.py::test_vmapped_ensemble_equals_members_one_by_one', 'tests/bayes/test_mc_dropout_ensembles.py::test_mc_dropout_samples_are_dropout_forward_passes', 'tests/bayes/test_uncertainty.py::test_predict_all_four_methods_law_of_total_variance', 'tests/bayes/test_uncertainty.py::test_auroc_matches_sklearn_with_ties', 'tests/bayes/test_uncertainty.py::test_ece_and_reliability_brute_force', 'tests/bayes/test_uncertainty.py::test_nll_and_brier_match_sklearn', 'tests/experiments/test_bayes_uncertainty.py::test_quick_run_writes_results'),
     ),
     "B.4": (
@@ -356,7 +356,7 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('tests/bayes/test_em.py::test_matches_sklearn_from_same_init', 'tests/bayes/test_em.py::test_log_likelihood_never_decreases_and_history', 'tests/bayes/test_vi.py::test_kl_diag_against_monte_carlo_and_scipy', 'tests/bayes/test_vi.py::test_kl_full_against_monte_carlo', 'tests/bayes/test_vi.py::test_elbo_equals_evidence_at_posterior_and_bounds_it', 'tests/bayes/test_vi.py::test_fit_gaussian_vi_recovers_posterior'),
     ),
     "B.5": (
-        ('jaxml.bayes.hmm:forward_backward', 'jaxml.bayes.hmm:viterbi', 'jaxml.bayes.hmm:baum_welch', 'jaxml.bayes.hmm:sample', 'jaxml.bayes.hmm:numpyro_model', 'experiments.hmm_casino:run'),
+        ('jaxml.bayes.hmm:forward_backward', 'jaxml.bayes.hmm:viterbi', 'jaxml.bayes.hmm:baum_welch', 'jaxml.bayes.hmm:sample', 'jaxml.bayes.hmm:numpyro_model', 'jaxml.experiments.hmm_casino:run'),
         ('tests/bayes/test_hmm.py::test_categorical_matches_hmmlearn', 'tests/bayes/test_hmm.py::test_gaussian_matches_hmmlearn', 'tests/bayes/test_hmm.py::test_brute_force_enumeration', 'tests/bayes/test_hmm.py::test_baum_welch_monotone_and_matches_hmmlearn', 'tests/bayes/test_hmm.py::test_numpyro_model_marginalises_states', 'tests/experiments/test_hmm_casino.py::test_tiny_run_writes_results'),
     ),
     "B.10": (
@@ -404,11 +404,11 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('tests/rl/test_mdp.py::test_vi_pi_and_exact_solve_agree[grid]', 'tests/rl/test_mdp.py::test_optimal_value_beats_every_deterministic_policy', 'tests/rl/test_envs.py::test_transition_tensors_match_step_sampling[slippery_grid]', 'tests/experiments/test_rl_tabular.py::test_rl_tabular_tiny_run'),
     ),
     "R.tab.1": (
-        ('jaxml.rl.tabular:make_train', 'jaxml.rl.tabular:td_lambda_update', 'jaxml.rl.tabular:mc_update', 'experiments.rl_tabular:run'),
+        ('jaxml.rl.tabular:make_train', 'jaxml.rl.tabular:td_lambda_update', 'jaxml.rl.tabular:mc_update', 'jaxml.experiments.rl_tabular:run'),
         ('tests/rl/test_tabular.py::test_offline_td1_equals_every_visit_mc', 'tests/rl/test_tabular.py::test_q_learning_optimal_and_sarsa_safe_on_cliff', 'tests/rl/test_tabular.py::test_prediction_converges_to_exact_value[td0]', 'tests/rl/test_tabular.py::test_vmap_over_seeds_equals_loop'),
     ),
     "R.ban.1": (
-        ('jaxml.rl.bandits:make_run', 'jaxml.rl.bandits:regret_curves', 'jaxml.rl.bandits:lai_robbins_constant', 'experiments.rl_bandits:run'),
+        ('jaxml.rl.bandits:make_run', 'jaxml.rl.bandits:regret_curves', 'jaxml.rl.bandits:lai_robbins_constant', 'jaxml.experiments.rl_bandits:run'),
         ('tests/rl/test_bandits.py::test_epsilon_greedy_regret_is_linear_with_the_predicted_slope', 'tests/rl/test_bandits.py::test_ucb_and_thompson_regret_is_sublinear[ucb1]', 'tests/experiments/test_rl_bandits.py::test_rl_bandits_tiny_run'),
     ),
     "R.dqn.1": (
@@ -416,7 +416,7 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('tests/rl/test_dqn.py::test_td_target_matches_direct_computation[True]', 'tests/rl/test_dqn.py::test_categorical_projection_matches_brute_force', 'tests/rl/test_dqn.py::test_short_runs_are_finite[True]', 'tests/rl/test_common.py::test_nstep_sampling_matches_brute_force[3]', 'tests/rl/test_common.py::test_prioritized_sampling_and_weights'),
     ),
     "R.pg.1": (
-        ('jaxml.rl.ppo:make_train', 'jaxml.rl.ppo:ppo_loss', 'jaxml.rl.trpo:make_train', 'jaxml.rl.trpo:conjugate_gradient', 'jaxml.rl.a2c:make_train', 'jaxml.rl.reinforce:make_train', 'jaxml.rl.common:gae_advantages', 'experiments.rl_cartpole:run', 'experiments.bench_rl:run'),
+        ('jaxml.rl.ppo:make_train', 'jaxml.rl.ppo:ppo_loss', 'jaxml.rl.trpo:make_train', 'jaxml.rl.trpo:conjugate_gradient', 'jaxml.rl.a2c:make_train', 'jaxml.rl.reinforce:make_train', 'jaxml.rl.common:gae_advantages', 'jaxml.experiments.rl_cartpole:run', 'jaxml.experiments.bench_rl:run'),
         ('tests/rl/test_ppo.py::test_clipped_loss_matches_direct_computation', 'tests/rl/test_ppo.py::test_short_jitted_run_improves_cartpole_return', 'tests/rl/test_trpo.py::test_conjugate_gradient_matches_direct_solve', 'tests/rl/test_common.py::test_gae_matches_python_loop', 'tests/rl/test_pg.py::test_reinforce_and_a2c_losses_match_direct_computation', 'tests/rl/test_pg.py::test_reinforce_short_run_reports_gradient_variance', 'tests/experiments/test_rl_cartpole.py::test_rl_cartpole_tiny_runs_and_merge', 'tests/experiments/test_bench_rl.py::test_bench_rl_ours_only'),
     ),
     "T.dd.1": (

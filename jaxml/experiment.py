@@ -1,63 +1,133 @@
-"""The experiment framework: configs, results.json, figures and the reproduction README.
+"""The experiment framework: configs, results.json, intervals, figures and the CLI.
 
-An experiment is a module ``experiments/<name>.py`` with
+An experiment is a module ``experiments/<name>.py`` (installed as
+``jaxml.experiments.<name>``) with
 
-* ``Config``: a frozen dataclass with ``quick()`` and ``full()`` classmethods and a
-  ``seeds`` field;
-* ``PAPER``: the published numbers, a flat ``{metric_name: value}`` dict;
+* ``NAME``: its name;
+* ``Config``: a frozen dataclass with ``quick()`` and ``full()`` classmethods (a
+  ``seeds`` field where seeds matter); every field is read by ``run``;
+* ``PAPER``: published numbers only, a flat ``{metric_name: value}`` dict, and
+  ``PAPER_SOURCE``: ``{metric_name: citation}`` for each of them;
+* ``TARGET`` (optional): goals an issue set, ``{metric_name: goal}`` where a goal is a
+  number or a comparison string such as ``">= 0.6"`` (see :func:`target_met`);
 * ``run(config, out_dir) -> dict``: does the work, writes ``results.json`` (via
-  :func:`write_results`), PNG figures and ``README.md`` into ``out_dir``, and returns the
-  results dict.
+  :func:`write_results`), PNG figures and a ``README.md`` whose sentences about the run are
+  computed from its numbers.
 
 Every ``results.json`` has the same top level so that runs compare across commits::
 
     {"experiment": name, "config": {...}, "metrics": {flat_name: number},
-     "paper": {flat_name: number}, "seeds": n, "wall_time_s": t, "jax_version": v}
+     "paper": {flat_name: number}, "paper_source": {flat_name: citation},
+     "target": {flat_name: goal}, "seeds": n, "wall_time_s": t, "jax_version": v,
+     "machine": {cpus, cpu_model, load_start, load_end, device, jax_version,
+                 jaxlib_version},
+     "provenance": {preset, git_commit, git_dirty}}
+
+Intervals over seeds are Student-t: the half-width of the 95% interval of the mean of
+``n`` values with sample standard deviation ``s`` is ``t_{0.975, n-1} · s / √n``; with one
+seed there is no interval. ``t_{0.975, 1} = 12.7`` and ``t_{0.975, 2} = 4.30`` — the normal
+approximation's 1.96 understates a 2- or 3-seed interval 6.5× or 2.2×.
 """
 
 from __future__ import annotations
 
+import argparse
+import ast
 import dataclasses
 import importlib
+import inspect
 import json
 import math
+import os
 import pkgutil
+import platform
+import subprocess
+import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-import jax
 import numpy as np
 
-EXPERIMENTS_PACKAGE = "experiments"
+EXPERIMENTS_PACKAGE = "jaxml.experiments"
+
+# Optional dependencies an experiment may need, and the extra that installs each.
+EXTRA_OF_MODULE = {
+    "gymnax": "rl",
+    "six": "rl",
+    "stable_baselines3": "bench",
+    "gymnasium": "bench",
+    "torch": "bench",
+    "xgboost": "bench",
+    "lightgbm": "bench",
+    "hmmlearn": "test",
+    "statsmodels": "test",
+    "networkx": "test",
+}
+
+TOP_LEVEL = ("experiment", "config", "metrics", "paper", "paper_source", "target", "seeds",
+             "wall_time_s", "jax_version", "machine", "provenance")
+MACHINE_FIELDS = ("cpus", "cpu_model", "load_start", "load_end", "device", "jax_version",
+                  "jaxlib_version")
 
 
-def default_out_dir(name: str, *, quick: bool) -> Path:
-    """Full runs regenerate ``paper_repro/<name>``; quick runs go to ``runs/<name>_quick``."""
-    return Path("runs") / f"{name}_quick" if quick else Path("paper_repro") / name
+def _load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+# What the current process is running: set by run_experiment; a module's run() called
+# directly (as tests do) is recorded with preset "direct" and the load at import time.
+_RUN = {"preset": "direct", "load_start": _load_average()}
+
+
+# --- experiment modules -------------------------------------------------------------
+
+def _package_path() -> list[str]:
+    return list(importlib.import_module(EXPERIMENTS_PACKAGE).__path__)
 
 
 def list_experiments() -> list[str]:
-    """Names of the experiment modules (those defining ``Config`` and ``run``)."""
-    package = importlib.import_module(EXPERIMENTS_PACKAGE)
-    names = []
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name.startswith("_"):
-            continue
-        names.append(info.name)
-    return sorted(names)
+    """Names of the experiment modules (files of the package not starting with ``_``)."""
+    return sorted(info.name for info in pkgutil.iter_modules(_package_path())
+                  if not info.name.startswith("_"))
+
+
+def describe_experiment(name: str) -> str:
+    """First line of an experiment's docstring, read without importing it (so that
+    ``jaxml repro --list`` works on the core install, without the optional extras)."""
+    for folder in _package_path():
+        path = Path(folder) / f"{name}.py"
+        if path.exists():
+            doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+            return doc.strip().splitlines()[0] if doc.strip() else ""
+    raise ValueError(f"unknown experiment {name!r}; known: {', '.join(list_experiments())}")
 
 
 def load_experiment(name: str):
-    """Import ``experiments.<name>``; a clear error lists the known names."""
+    """Import ``jaxml.experiments.<name>``.
+
+    Raises ValueError for an unknown name (listing the known ones) and ImportError naming
+    the extra to install when the experiment needs an optional dependency.
+    """
     known = list_experiments()
     if name not in known:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(known)}")
-    module = importlib.import_module(f"{EXPERIMENTS_PACKAGE}.{name}")
-    for attr in ("Config", "run"):
+    try:
+        module = importlib.import_module(f"{EXPERIMENTS_PACKAGE}.{name}")
+    except ModuleNotFoundError as err:
+        missing = (err.name or "").split(".")[0]
+        extra = EXTRA_OF_MODULE.get(missing)
+        if extra is None:
+            raise
+        raise ImportError(f"experiment {name!r} needs {missing!r}, from jaxml's {extra!r} extra: "
+                          f"pip install -e \".[{extra}]\"") from err
+    for attr in ("NAME", "Config", "run", "PAPER"):
         if not hasattr(module, attr):
-            raise TypeError(f"experiments.{name} has no {attr}; it is not an experiment")
+            raise TypeError(f"{EXPERIMENTS_PACKAGE}.{name} has no {attr}; it is not an experiment")
     return module
 
 
@@ -65,23 +135,166 @@ def make_config(module, *, quick: bool, seeds: int | None = None):
     """``Config.quick()`` or ``Config.full()``, with ``seeds`` overridden if given."""
     config = module.Config.quick() if quick else module.Config.full()
     if seeds is not None:
-        if seeds < 1:
-            raise ValueError(f"seeds must be >= 1, got {seeds}")
+        if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+            raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
         if not any(f.name == "seeds" for f in dataclasses.fields(config)):
             raise ValueError(f"{module.__name__}.Config has no 'seeds' field")
         config = dataclasses.replace(config, seeds=seeds)
     return config
 
 
+def default_out_dir(name: str, *, quick: bool) -> Path:
+    """Full runs regenerate ``paper_repro/<name>``; quick runs go to ``runs/<name>_quick``."""
+    return Path("runs") / f"{name}_quick" if quick else Path("paper_repro") / name
+
+
 def run_experiment(name: str, *, quick: bool = False, out_dir: str | Path | None = None,
                    seeds: int | None = None) -> dict:
-    """Run one experiment by name and return its results dict."""
+    """Run one experiment by name (the preset is recorded in results.json)."""
     module = load_experiment(name)
     config = make_config(module, quick=quick, seeds=seeds)
     out = Path(out_dir) if out_dir is not None else default_out_dir(name, quick=quick)
     out.mkdir(parents=True, exist_ok=True)
-    return module.run(config, out)
+    preset = "quick" if quick else "full"
+    if seeds is not None:
+        preset += f"+seeds={seeds}"
+    _RUN.update(preset=preset, load_start=_load_average())
+    try:
+        return module.run(config, out)
+    finally:
+        _RUN.update(preset="direct")
 
+
+def unused_config_fields(module) -> list[str]:
+    """Fields of ``module.Config`` that the module never reads.
+
+    A field counts as read when ``<something>.<field>`` (or ``getattr(x, "<field>")``)
+    appears in the module outside the ``Config`` class; passing ``config.seeds`` on to
+    :func:`write_results` does not count, since that only labels the run.
+    """
+    tree = ast.parse(inspect.getsource(module))
+    fields = {f.name for f in dataclasses.fields(module.Config)}
+    read: set[str] = set()
+
+    class Visitor(ast.NodeVisitor):
+        def visit_ClassDef(self, node):
+            if node.name != "Config":
+                self.generic_visit(node)
+            else:  # methods of Config may use fields (derived properties): count those
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef) and not any(
+                            isinstance(d, ast.Name) and d.id == "classmethod"
+                            for d in item.decorator_list):
+                        self.generic_visit(item)
+
+        def visit_Call(self, node):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called == "getattr" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+                read.add(node.args[1].value)
+            if called == "write_results":
+                for kw in node.keywords:
+                    if kw.arg != "seeds":
+                        self.visit(kw.value)
+                for arg in node.args:
+                    self.visit(arg)
+                return
+            self.generic_visit(node)
+
+        def visit_Attribute(self, node):
+            read.add(node.attr)
+            self.generic_visit(node)
+
+    Visitor().visit(tree)
+    return sorted(fields - read)
+
+
+# --- statistics over seeds ----------------------------------------------------------
+
+def t_quantile(dof: int, confidence: float = 0.95) -> float:
+    """``t_{(1+c)/2, dof}``: the two-sided Student-t critical value."""
+    from scipy import stats
+
+    return float(stats.t.ppf(0.5 + confidence / 2, dof))
+
+
+def ci95(values: Any, axis: int = 0) -> np.ndarray | float:
+    """Half-width of the Student-t 95% interval of the mean along ``axis``.
+
+    ``t_{0.975, n-1} · s / √n`` with ``s`` the sample standard deviation (ddof = 1); NaN
+    when ``n < 2`` (one seed has no interval). NaN entries propagate: use
+    :func:`seed_summary` when some seeds may have failed.
+    """
+    values = np.asarray(values, dtype=float)
+    n = values.shape[axis]
+    if n < 2:
+        out = np.full(np.delete(values.shape, axis), np.nan)
+        return float(out) if out.ndim == 0 else out
+    half = t_quantile(n - 1) * values.std(axis=axis, ddof=1) / np.sqrt(n)
+    return float(half) if np.ndim(half) == 0 else half
+
+
+class SeedSummary(NamedTuple):
+    """Statistics of a per-seed quantity over the seeds that produced a finite value."""
+
+    mean: float
+    ci95: float  # NaN when fewer than two seeds are finite
+    n: int  # seeds with a finite value
+    n_failed: int  # seeds whose value is NaN/inf (failed or dropped), counted, not hidden
+
+
+def seed_summary(values: Any) -> SeedSummary:
+    """Mean and Student-t half-width over the finite entries of a 1-D per-seed array."""
+    values = np.asarray(values, dtype=float).ravel()
+    if values.size == 0:
+        raise ValueError("values must hold at least one seed")
+    finite = values[np.isfinite(values)]
+    mean = float(finite.mean()) if finite.size else float("nan")
+    half = ci95(finite) if finite.size >= 2 else float("nan")
+    return SeedSummary(mean, float(half), int(finite.size), int(values.size - finite.size))
+
+
+def format_mean_ci(values: Any, digits: int = 3, *, scale: float = 1.0) -> str:
+    """``"0.926 ± 0.005 (n=5)"``; ``"0.926 (n=1)"`` for one seed; failures are named.
+
+    ``scale`` multiplies the numbers (100 for percentages).
+    """
+    s = seed_summary(values)
+    if s.n == 0:
+        return f"— (all {s.n_failed} seeds failed)"
+    text = f"{s.mean * scale:.{digits}f}"
+    if s.n >= 2:
+        text += f" ± {s.ci95 * scale:.{digits}f}"
+    text += f" (n={s.n}"
+    text += f", {s.n_failed} failed)" if s.n_failed else ")"
+    return text
+
+
+def seed_metrics(name: str, values: Any) -> dict[str, float | int]:
+    """Flat metrics for a per-seed quantity ``<stem>/<rest>``: the mean under ``name``,
+    and ``<stem>_ci95/<rest>``, ``<stem>_n/<rest>``, ``<stem>_failed/<rest>`` beside it."""
+    stem, sep, rest = name.partition("/")
+    s = seed_summary(values)
+    return {name: s.mean, f"{stem}_ci95{sep}{rest}": s.ci95, f"{stem}_n{sep}{rest}": s.n,
+            f"{stem}_failed{sep}{rest}": s.n_failed}
+
+
+def target_met(value: float | None, goal: float | str) -> bool | None:
+    """Whether ``value`` meets ``goal``: a number (met when equal within 1e-9) or a
+    comparison string ``">= 0.6"``, ``"<= 0.05"``, ``"> x"``, ``"< x"``. None when the value
+    is undefined."""
+    if value is None or not math.isfinite(value):
+        return None
+    if isinstance(goal, str):
+        for op, test in ((">=", float.__ge__), ("<=", float.__le__), (">", float.__gt__),
+                         ("<", float.__lt__)):
+            if goal.strip().startswith(op):
+                return bool(test(float(value), float(goal.strip()[len(op):])))
+        raise ValueError(f"goal must be a number or start with >=, <=, > or <; got {goal!r}")
+    return abs(float(value) - float(goal)) <= 1e-9
+
+
+# --- results.json -------------------------------------------------------------------
 
 def _to_number(value: Any) -> float | int | None:
     value = np.asarray(value)
@@ -97,8 +310,10 @@ def _to_number(value: Any) -> float | int | None:
 
 def config_dict(config: Any) -> dict:
     """A JSON-ready dict of a (possibly nested) dataclass config."""
+    import jax
+
     def convert(v):
-        if dataclasses.is_dataclass(v):
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
             return {f.name: convert(getattr(v, f.name)) for f in dataclasses.fields(v)}
         if isinstance(v, Mapping):
             return {str(k): convert(x) for k, x in v.items()}
@@ -112,30 +327,126 @@ def config_dict(config: Any) -> dict:
     return convert(config)
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info() -> dict:
+    """The machine a run used: CPUs, load average (1/5/15 min) at start and end, devices."""
+    import jax
+    import jaxlib
+
+    devices = jax.devices()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "load_start": _RUN["load_start"],
+        "load_end": _load_average(),
+        "device": f"{len(devices)} x {devices[0].platform}:{devices[0].device_kind}",
+        "jax_version": jax.__version__,
+        "jaxlib_version": jaxlib.__version__,
+    }
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
+                             cwd=Path(__file__).resolve().parent)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def provenance() -> dict:
+    """The preset (full / quick / direct) and the commit of the code that produced a run."""
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", "jaxml", "experiments")
+    return {"preset": _RUN["preset"], "git_commit": _git("rev-parse", "HEAD"),
+            "git_dirty": None if status is None else bool(status)}
+
+
 def write_results(out_dir: str | Path, *, experiment: str, config: Any,
-                  metrics: Mapping[str, Any], paper: Mapping[str, Any], seeds: int,
+                  metrics: Mapping[str, Any], paper: Mapping[str, Any],
+                  paper_source: Mapping[str, str] | None = None,
+                  target: Mapping[str, float | str] | None = None, seeds: int,
                   wall_time_s: float, extra: Mapping[str, Any] | None = None) -> dict:
     """Write ``out_dir/results.json`` with the project-wide top level; return the dict.
 
-    ``metrics`` and ``paper`` must be flat ``{name: scalar}``; ``extra`` holds anything
-    else worth keeping (curves as lists) under the key ``"extra"``.
+    ``metrics`` and ``paper`` are flat ``{name: scalar}``; every ``paper`` entry needs its
+    citation in ``paper_source``; ``target`` holds goals (see :func:`target_met`); ``extra``
+    holds anything else worth keeping (curves as lists) under the key ``"extra"``.
     """
+    paper_source = dict(paper_source or {})
+    missing = sorted(set(paper) - set(paper_source))
+    if missing:
+        raise ValueError(f"paper_source must cite every paper number; missing: {missing}")
+    machine = machine_info()
     results = {
         "experiment": experiment,
         "config": config_dict(config),
         "metrics": {k: _to_number(v) for k, v in metrics.items()},
         "paper": {k: _to_number(v) for k, v in paper.items()},
+        "paper_source": {k: str(paper_source[k]) for k in paper},
+        "target": {k: (v if isinstance(v, str) else _to_number(v))
+                   for k, v in (target or {}).items()},
         "seeds": int(seeds),
         "wall_time_s": round(float(wall_time_s), 3),
-        "jax_version": jax.__version__,
+        "jax_version": machine["jax_version"],
+        "machine": machine,
+        "provenance": provenance(),
     }
     if extra:
         results["extra"] = config_dict(dict(extra))
+    validate_results(results)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=False) + "\n")
     return results
 
+
+def validate_results(results: Mapping[str, Any]) -> None:
+    """Check a results dict against the project-wide schema; ValueError says what is wrong."""
+    def fail(msg):
+        raise ValueError(f"results.json: {msg}")
+
+    for key in TOP_LEVEL:
+        if key not in results:
+            fail(f"missing top-level key {key!r}")
+    if not isinstance(results["experiment"], str) or not results["experiment"]:
+        fail("'experiment' must be a non-empty string")
+    if not isinstance(results["config"], dict):
+        fail("'config' must be an object")
+    for block in ("metrics", "paper"):
+        for name, value in results[block].items():
+            if not isinstance(name, str) or not (value is None or isinstance(value, (int, float))):
+                fail(f"{block}[{name!r}] must be a number or null, got {value!r}")
+    for name in results["paper"]:
+        source = results["paper_source"].get(name)
+        if not isinstance(source, str) or not source.strip():
+            fail(f"paper[{name!r}] has no citation in paper_source")
+    for name, goal in results["target"].items():
+        if isinstance(goal, str):
+            target_met(0.0, goal)  # raises on a malformed goal
+        elif not isinstance(goal, (int, float)):
+            fail(f"target[{name!r}] must be a number or a comparison string, got {goal!r}")
+    if not isinstance(results["seeds"], int) or results["seeds"] < 1:
+        fail(f"'seeds' must be an integer >= 1, got {results['seeds']!r}")
+    if not isinstance(results["wall_time_s"], (int, float)) or results["wall_time_s"] < 0:
+        fail("'wall_time_s' must be a non-negative number")
+    machine = results["machine"]
+    for key in MACHINE_FIELDS:
+        if key not in machine:
+            fail(f"machine has no {key!r}")
+    if results["provenance"].get("preset") is None:
+        fail("provenance has no preset")
+
+
+# --- README helpers -----------------------------------------------------------------
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """A GitHub-flavoured markdown table."""
@@ -148,13 +459,15 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def ci95(values: Any, axis: int = 0) -> np.ndarray:
-    """Half-width of the normal-approximation 95% CI of the mean: 1.96·s/√n."""
-    values = np.asarray(values, dtype=float)
-    n = values.shape[axis]
-    if n < 2:
-        return np.zeros(np.delete(values.shape, axis))
-    return 1.96 * values.std(axis=axis, ddof=1) / np.sqrt(n)
+def machine_line(results: Mapping[str, Any]) -> str:
+    """One README sentence on where and how the run was made, from results.json."""
+    m, p = results["machine"], results["provenance"]
+    load = lambda x: "unknown" if x is None else f"{x[0]:.2f}"  # noqa: E731
+    commit = (p.get("git_commit") or "unknown")[:10] + (" (uncommitted changes)" if p.get("git_dirty") else "")
+    return (f"Run ({p['preset']} preset) at commit {commit} on {m['cpus']} × {m['cpu_model']} "
+            f"({m['device']}), jax {m['jax_version']}; 1-minute load average "
+            f"{load(m['load_start'])} at the start, {load(m['load_end'])} at the end; "
+            f"{results['wall_time_s']:.0f} s in all.")
 
 
 class Timer:
@@ -172,6 +485,8 @@ class Timer:
 
 def block(tree: Any) -> Any:
     """Wait for every array in ``tree`` (for honest timings)."""
+    import jax
+
     return jax.block_until_ready(tree)
 
 
@@ -185,8 +500,51 @@ def save_figure(fig, out_dir: str | Path, filename: str) -> Path:
     return path
 
 
-def main_for(module_name: str) -> None:
-    """``python -m experiments.<name> [--quick] [--out DIR] [--seeds N]``."""
-    from jaxml.cli import main
+# --- command line -------------------------------------------------------------------
 
-    main(["repro", module_name.rsplit(".", 1)[-1], *__import__("sys").argv[1:]])
+def add_repro_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``jaxml repro`` (shared by ``python -m experiments.NAME``)."""
+    parser.add_argument("name", nargs="?", help="experiment name (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the experiments")
+    parser.add_argument("--quick", action="store_true", help="the small preset (minutes)")
+    parser.add_argument("--out", help="output folder (default paper_repro/NAME, or runs/NAME_quick)")
+    parser.add_argument("--seeds", type=int, help="number of seeds (overrides the preset)")
+
+
+def repro_command(args: argparse.Namespace) -> int:
+    """Run ``jaxml repro``; returns the process exit code (0 ok, 2 bad usage)."""
+    if args.list or args.name is None:
+        for name in list_experiments():
+            print(f"{name:24s} {describe_experiment(name)}")
+        return 0
+    try:
+        module = load_experiment(args.name)
+        config = make_config(module, quick=args.quick, seeds=args.seeds)
+    except (ValueError, ImportError) as err:
+        print(f"jaxml repro: {err}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else default_out_dir(args.name, quick=args.quick)
+    print(f"[jaxml] {args.name} ({'quick' if args.quick else 'full'}): {config}", flush=True)
+    start = time.perf_counter()
+    results = run_experiment(args.name, quick=args.quick, out_dir=out, seeds=args.seeds)
+    elapsed = time.perf_counter() - start
+    for key, value in sorted(results.get("metrics", {}).items()):
+        print(f"  {key:40s} {value}")
+    print(f"[jaxml] done in {elapsed:.1f}s; results in {out.resolve()}", flush=True)
+    return 0
+
+
+def repro_main(argv: list[str] | None = None) -> int:
+    """``repro`` on its own: ``[NAME] [--list] [--quick] [--out DIR] [--seeds N]``."""
+    parser = argparse.ArgumentParser(prog="jaxml repro")
+    add_repro_arguments(parser)
+    return repro_command(parser.parse_args(argv))
+
+
+def main_for(module_name: str) -> None:
+    """``python -m experiments.<name> [--quick] [--out DIR] [--seeds N]``: runs it and exits
+    with the command's exit code. Run as a script, ``__name__`` is ``"__main__"``; the
+    module's real name is then in ``__spec__``."""
+    if module_name == "__main__":
+        module_name = sys.modules["__main__"].__spec__.name
+    sys.exit(repro_main([module_name.rsplit(".", 1)[-1], *sys.argv[1:]]))

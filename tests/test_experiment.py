@@ -1,56 +1,188 @@
-"""The experiment framework and the conformance of every experiment module."""
+"""The experiment framework: results.json schema, Student-t intervals, seed failures, CLI."""
 
 import dataclasses
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from jaxml import experiment
 
 
-def test_write_results_has_the_project_wide_top_level(tmp_path):
-    @dataclasses.dataclass(frozen=True)
-    class Cfg:
-        seeds: int = 2
-        widths: tuple = (1, 2)
+@dataclasses.dataclass(frozen=True)
+class Cfg:
+    seeds: int = 2
+    widths: tuple = (1, 2)
 
-    results = experiment.write_results(
-        tmp_path, experiment="demo", config=Cfg(), metrics={"acc/a": np.float32(0.5),
-                                                           "undefined": float("nan")},
-        paper={"acc/a": 0.6}, seeds=2, wall_time_s=1.23456, extra={"curve": np.arange(3)})
+
+def _write(tmp_path, **overrides):
+    kwargs = dict(experiment="demo", config=Cfg(), metrics={"acc/a": np.float32(0.5),
+                                                            "undefined": float("nan")},
+                  paper={"acc/a": 0.6}, paper_source={"acc/a": "Someone et al. 2020, Table 1"},
+                  target={"acc/a": ">= 0.55"}, seeds=2, wall_time_s=1.23456,
+                  extra={"curve": np.arange(3)})
+    kwargs.update(overrides)
+    return experiment.write_results(tmp_path, **kwargs)
+
+
+def test_write_results_has_the_project_wide_top_level(tmp_path):
+    results = _write(tmp_path)
     on_disk = json.loads((tmp_path / "results.json").read_text())
     assert on_disk == results
-    assert list(on_disk)[:7] == ["experiment", "config", "metrics", "paper", "seeds",
-                                 "wall_time_s", "jax_version"]
+    assert list(on_disk)[:len(experiment.TOP_LEVEL)] == list(experiment.TOP_LEVEL)
     assert on_disk["config"] == {"seeds": 2, "widths": [1, 2]}
     assert on_disk["metrics"] == {"acc/a": 0.5, "undefined": None}
+    assert on_disk["paper_source"] == {"acc/a": "Someone et al. 2020, Table 1"}
+    assert on_disk["target"] == {"acc/a": ">= 0.55"}
     assert on_disk["extra"]["curve"] == [0.0, 1.0, 2.0]
+    machine = on_disk["machine"]
+    assert set(experiment.MACHINE_FIELDS) <= set(machine)
+    assert machine["cpus"] >= 1 and len(machine["load_end"]) == 3 and "cpu" in machine["device"]
+    assert on_disk["provenance"]["preset"] == "direct"
+    experiment.validate_results(on_disk)
+
+
+def test_write_results_rejects_what_the_schema_forbids(tmp_path):
     with pytest.raises(ValueError, match="metrics must be scalars"):
-        experiment.write_results(tmp_path, experiment="demo", config=Cfg(),
-                                 metrics={"x": np.ones(2)}, paper={}, seeds=1, wall_time_s=0)
+        _write(tmp_path, metrics={"x": np.ones(2)})
+    with pytest.raises(ValueError, match="paper_source must cite every paper number.*acc/a"):
+        _write(tmp_path, paper_source={})
+    with pytest.raises(ValueError, match="goal must be a number or start with"):
+        _write(tmp_path, target={"acc/a": "about 0.5"})
+    good = _write(tmp_path)
+    for key in experiment.TOP_LEVEL:
+        broken = {k: v for k, v in good.items() if k != key}
+        with pytest.raises(ValueError, match=f"missing top-level key '{key}'"):
+            experiment.validate_results(broken)
+    with pytest.raises(ValueError, match="seeds"):
+        experiment.validate_results({**good, "seeds": 0})
+    with pytest.raises(ValueError, match="machine has no 'cpu_model'"):
+        experiment.validate_results({**good, "machine": {"cpus": 2}})
 
 
-def test_ci95_and_table():
-    values = np.array([[1.0, 2.0], [3.0, 2.0]])
-    np.testing.assert_allclose(experiment.ci95(values), 1.96 * np.array([np.sqrt(2), 0]) / np.sqrt(2))
+@pytest.mark.parametrize("n", [2, 3, 5, 30])
+def test_ci95_is_student_t(n):
+    values = np.random.default_rng(n).normal(size=(n, 3))
+    sem = values.std(axis=0, ddof=1) / np.sqrt(n)
+    # the oracle: SciPy's own t interval of the mean
+    low, high = stats.t.interval(0.95, n - 1, loc=values.mean(0), scale=sem)
+    np.testing.assert_allclose(experiment.ci95(values), (high - low) / 2, rtol=1e-12)
+    assert experiment.t_quantile(n - 1) > 1.96
+
+
+def test_one_seed_has_no_interval():
+    assert np.isnan(experiment.ci95([0.5]))
+    assert experiment.format_mean_ci([0.5]) == "0.500 (n=1)"
+
+
+def test_failed_seeds_are_counted_not_hidden():
+    values = [0.9, np.nan, 0.8, np.inf, 0.7]
+    s = experiment.seed_summary(values)
+    assert (s.n, s.n_failed) == (3, 2)
+    assert s.mean == pytest.approx(0.8)
+    assert s.ci95 == pytest.approx(stats.t.ppf(0.975, 2) * 0.1 / np.sqrt(3))
+    assert experiment.format_mean_ci(values, 2) == f"0.80 ± {s.ci95:.2f} (n=3, 2 failed)"
+    assert experiment.format_mean_ci([np.nan, np.nan]) == "— (all 2 seeds failed)"
+    m = experiment.seed_metrics("acc/cnn", values)
+    assert m["acc/cnn"] == pytest.approx(0.8)
+    assert (m["acc_n/cnn"], m["acc_failed/cnn"]) == (3, 2)
+    assert m["acc_ci95/cnn"] == pytest.approx(s.ci95)
+    with pytest.raises(ValueError, match="at least one seed"):
+        experiment.seed_summary([])
+
+
+def test_target_met():
+    assert experiment.target_met(0.61, ">= 0.6") is True
+    assert experiment.target_met(0.06, "<= 0.05") is False
+    assert experiment.target_met(1.0, 1.0) is True
+    assert experiment.target_met(None, ">= 0.6") is None
+
+
+def test_markdown_table():
     table = experiment.markdown_table(["a", "b"], [[1, 0.123456]])
     assert table.splitlines() == ["| a | b |", "|---|---|", "| 1 | 0.1235 |"]
 
 
-@pytest.mark.parametrize("name", experiment.list_experiments())
-def test_every_experiment_conforms(name):
-    module = experiment.load_experiment(name)
-    assert module.NAME == name
-    assert (module.__doc__ or "").strip(), "an experiment needs a docstring (its --list line)"
-    for preset in (module.Config.quick(), module.Config.full()):
-        assert dataclasses.is_dataclass(preset)
-        with pytest.raises(dataclasses.FrozenInstanceError):
-            preset.seeds = 99
-    assert isinstance(module.PAPER, dict)
-    assert experiment.make_config(module, quick=True, seeds=3).seeds == 3
+def test_unused_config_fields_sees_reads_outside_the_config_class(tmp_path, monkeypatch):
+    source = '''
+import dataclasses
+@dataclasses.dataclass(frozen=True)
+class Config:
+    seeds: int = 1
+    used: int = 2
+    ignored: int = 3
+    derived: int = 4
+    @property
+    def double(self):
+        return 2 * self.derived
+    @classmethod
+    def quick(cls):
+        return cls(ignored=cls.ignored)
+def run(config, out_dir):
+    write_results(out_dir, seeds=config.seeds)
+    return config.used + config.double
+'''
+    (tmp_path / "fake_exp.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+    module = importlib.import_module("fake_exp")
+    assert experiment.unused_config_fields(module) == ["ignored", "seeds"]
 
 
 def test_unknown_experiment_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown experiment 'nope'; known:"):
         experiment.load_experiment("nope")
+
+
+def test_missing_extra_is_named(monkeypatch):
+    import importlib
+
+    def fake_import(name, *args):
+        err = ModuleNotFoundError("No module named 'gymnax'")
+        err.name = "gymnax"
+        raise err
+
+    monkeypatch.setattr(importlib, "import_module", fake_import)
+    monkeypatch.setattr(experiment, "list_experiments", lambda: ["rl_cartpole"])
+    with pytest.raises(ImportError, match=r"needs 'gymnax', from jaxml's 'rl' extra"):
+        experiment.load_experiment("rl_cartpole")
+
+
+def test_repro_list_reads_docstrings_without_importing():
+    code = ("import sys; from jaxml import experiment; experiment.repro_main(['--list']); "
+            "print('imported:', sorted(m for m in sys.modules if m.startswith('jaxml.experiments.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "mnist1d_baselines" in out and "imported: []" in out
+
+
+def test_no_top_level_experiments_package_is_installed(tmp_path):
+    code = "import importlib.util as u; print(u.find_spec('experiments'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=tmp_path).stdout
+    assert out.strip() == "None"
+
+
+def test_python_m_returns_the_cli_exit_code(tmp_path):
+    """``python -m experiments.NAME`` from a checkout exits with the command's code."""
+    from pathlib import Path
+
+    root = Path(experiment.__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-m", "experiments.hmm_casino", "--seeds", "0"],
+                          capture_output=True, text=True, cwd=root)
+    assert proc.returncode == 2 and "seeds must be an integer >= 1" in proc.stderr
+
+
+def test_no_import_cycle_between_cli_and_experiment():
+    import ast
+    from pathlib import Path
+
+    source = Path(experiment.__file__).read_text()
+    imported = {alias.name for node in ast.walk(ast.parse(source))
+                if isinstance(node, (ast.Import, ast.ImportFrom))
+                for alias in node.names} | {node.module for node in ast.walk(ast.parse(source))
+                                             if isinstance(node, ast.ImportFrom) and node.module}
+    assert not {"jaxml.cli", "cli"} & imported

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments import bayes_uncertainty as exp
+from jaxml.experiments import bayes_uncertainty as exp
 
 
 @pytest.mark.slow

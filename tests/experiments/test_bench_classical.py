@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from experiments import bench_classical as bc
+from jaxml.experiments import bench_classical as bc
 
 
 def test_bench_classical_tiny_run(tmp_path):

@@ -7,7 +7,7 @@ exercises the benchmark with the peer switched off; the full run compares both s
 import dataclasses
 import json
 
-from experiments import bench_rl
+from jaxml.experiments import bench_rl
 
 
 def test_bench_rl_ours_only(tmp_path):

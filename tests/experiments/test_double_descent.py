@@ -3,7 +3,7 @@
 import dataclasses
 import json
 
-from experiments import double_descent
+from jaxml.experiments import double_descent
 
 
 def test_double_descent_runs_end_to_end(tmp_path):

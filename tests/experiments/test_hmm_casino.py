@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from experiments import hmm_casino as exp
+from jaxml.experiments import hmm_casino as exp
 
 
 def test_tiny_run_writes_results(tmp_path):

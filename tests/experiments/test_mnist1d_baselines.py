@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments import mnist1d_baselines as exp
+from jaxml.experiments import mnist1d_baselines as exp
 
 
 def test_cli_quick_run_end_to_end(tmp_path):

@@ -3,7 +3,7 @@
 import dataclasses
 import json
 
-from experiments import ntk
+from jaxml.experiments import ntk
 
 
 def test_ntk_runs_end_to_end(tmp_path):

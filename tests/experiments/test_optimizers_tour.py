@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from experiments import optimizers_tour as ot
+from jaxml.experiments import optimizers_tour as ot
 
 
 def test_optimizers_tour_tiny_run(tmp_path):

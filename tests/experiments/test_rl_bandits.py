@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from experiments import rl_bandits
+from jaxml.experiments import rl_bandits
 
 
 def test_rl_bandits_tiny_run(tmp_path):

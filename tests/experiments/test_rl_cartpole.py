@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from experiments import rl_cartpole
+from jaxml.experiments import rl_cartpole
 
 
 def test_rl_cartpole_tiny_runs_and_merge(tmp_path):

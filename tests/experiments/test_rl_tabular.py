@@ -3,7 +3,7 @@
 import dataclasses
 import json
 
-from experiments import rl_tabular
+from jaxml.experiments import rl_tabular
 
 
 def test_rl_tabular_tiny_run(tmp_path):
