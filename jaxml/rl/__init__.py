@@ -10,8 +10,13 @@
 * :mod:`jaxml.rl.reinforce`, :mod:`jaxml.rl.a2c`, :mod:`jaxml.rl.ppo`, :mod:`jaxml.rl.trpo`
   — policy gradients.
 
-Every agent: ``train = make_train(config)``; ``jax.jit(jax.vmap(train))(keys)`` runs many
-seeds at once and returns per-update metric arrays.
+Every agent has one shape: ``train = make_train(config, ...)`` and
+``train(key, **hyper) -> (state, metrics)``, ``metrics`` a dict of arrays whose leading
+axis is the update (episode, pull) index; ``jax.jit(jax.vmap(train))(keys)`` runs many
+seeds at once, and any float field of the config passed in ``hyper`` as an array makes a
+hyperparameter sweep one compiled program. The deep agents' configs derive from
+:class:`jaxml.rl.common.AgentConfig` (one budget, ``total_timesteps``); every config is
+validated at construction (:class:`jaxml.rl.common.CheckedConfig`).
 """
 
 from jaxml.rl import a2c, bandits, buffers, common, dqn, envs, mdp, ppo, reinforce, tabular, trpo

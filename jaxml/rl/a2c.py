@@ -12,7 +12,7 @@ original A2C) and V̂_t = Â_t + V(s_t). The whole run is one ``lax.scan``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import functools
 from typing import NamedTuple
 
 import jax
@@ -20,7 +20,12 @@ import jax.numpy as jnp
 import optax
 
 from jaxml.rl.common import (
+    NONNEGATIVE,
+    POSITIVE,
+    UNIT,
     ActorCritic,
+    AgentConfig,
+    adam,
     RolloutState,
     categorical_entropy,
     categorical_log_prob,
@@ -32,41 +37,22 @@ from jaxml.rl.common import (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class A2CConfig:
-    """A2C hyperparameters."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class A2CConfig(AgentConfig):
+    """A2C hyperparameters (the shared block is :class:`~jaxml.rl.common.AgentConfig`)."""
 
-    env_name: str = "CartPole-v1"
     num_envs: int = 16
     num_steps: int = 8
-    total_timesteps: int = 500_000
-    gamma: float = 0.99
+    lr: float = 1e-3
     gae_lambda: float = 0.95
     ent_coef: float = 0.01
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
-    lr: float = 1e-3
     anneal_lr: bool = True
     normalize_advantages: bool = True
-    hidden: Sequence[int] = (64, 64)
-    activation: str = "tanh"
 
-    def __post_init__(self):
-        for name in ("num_envs", "num_steps"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.total_timesteps < self.batch_size:
-            raise ValueError(f"total_timesteps must be >= num_envs*num_steps={self.batch_size}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-
-    @property
-    def batch_size(self) -> int:
-        return self.num_envs * self.num_steps
-
-    @property
-    def num_updates(self) -> int:
-        return self.total_timesteps // self.batch_size
+    RANGES = {**AgentConfig.RANGES, "gae_lambda": UNIT, "ent_coef": NONNEGATIVE,
+              "vf_coef": NONNEGATIVE, "max_grad_norm": POSITIVE}
 
 
 class _Carry(NamedTuple):
@@ -92,25 +78,27 @@ def a2c_loss(params, network, obs, action, advantage, target, vf_coef, ent_coef,
 
 
 def make_train(config: A2CConfig):
-    """``train(key) -> (params, metrics)`` with ``(num_updates,)`` metric arrays."""
+    """Build ``train(key, **hyper) -> (params, metrics)``.
+
+    ``hyper`` overrides any float field of ``config`` with a scalar array (one compile per
+    sweep). ``metrics`` holds ``(num_updates,)`` arrays: ``episode_return``, ``loss``,
+    ``policy_loss``, ``value_loss``, ``entropy``, ``env_steps`` (cumulative).
+    """
     if not isinstance(config, A2CConfig):
         raise TypeError(f"config must be A2CConfig, got {type(config).__name__}")
     env, env_params = make_env(config.env_name)
     network = ActorCritic(env.action_space(env_params).n, tuple(config.hidden), config.activation)
-    lr = (optax.linear_schedule(config.lr, 0.0, config.num_updates) if config.anneal_lr
-          else config.lr)
-    tx = optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.adam(lr, eps=1e-5))
 
-    def update_step(carry: _Carry, _):
+    def update_step(hp, tx, carry: _Carry, _):
         key, k_roll = jax.random.split(carry.key)
         rollout, traj = collect_rollout(k_roll, network, carry.params, env, env_params,
                                         carry.rollout, config.num_steps)
         adv, target = gae_advantages(traj.reward, traj.value, traj.next_value,
-                                     traj.terminated, traj.done, config.gamma,
-                                     config.gae_lambda)
+                                     traj.terminated, traj.done, hp["gamma"],
+                                     hp["gae_lambda"])
         obs, action, adv, target = flatten_steps((traj.obs, traj.action, adv, target))
         (loss, (pl, vl, ent)), grads = jax.value_and_grad(a2c_loss, has_aux=True)(
-            carry.params, network, obs, action, adv, target, config.vf_coef, config.ent_coef,
+            carry.params, network, obs, action, adv, target, hp["vf_coef"], hp["ent_coef"],
             config.normalize_advantages)
         updates, opt_state = tx.update(grads, carry.opt_state, carry.params)
         params = optax.apply_updates(carry.params, updates)
@@ -118,14 +106,18 @@ def make_train(config: A2CConfig):
                    "policy_loss": pl, "value_loss": vl, "entropy": ent}
         return _Carry(params, opt_state, rollout, key), metrics
 
-    def train(key: jax.Array):
+    def train(key: jax.Array, **hyper):
+        hp = config.hyperparameters(**hyper)
+        tx = adam(hp["lr"], max_grad_norm=hp["max_grad_norm"], eps=1e-5,
+                  decay_steps=config.num_updates if config.anneal_lr else None)
         k_init, k_env, k_run = jax.random.split(key, 3)
         obs_shape = tuple(env.observation_space(env_params).shape)
         params = network.init(k_init, jnp.zeros((1,) + obs_shape))
         carry = _Carry(params, tx.init(params),
                        reset_envs(k_env, env, env_params, config.num_envs), k_run)
-        carry, metrics = jax.lax.scan(update_step, carry, None, length=config.num_updates)
-        metrics["env_steps"] = jnp.arange(1, config.num_updates + 1) * config.batch_size
+        carry, metrics = jax.lax.scan(functools.partial(update_step, hp, tx), carry, None,
+                                      length=config.num_updates)
+        metrics["env_steps"] = jnp.arange(1, config.num_updates + 1) * config.steps_per_update
         return carry.params, metrics
 
     return train

@@ -18,26 +18,32 @@ Lai & Robbins (1985): any consistent policy has
 with KL the Bernoulli divergence kl(μ_a, μ*) (or Δ_a²/(2σ²) for Gaussian arms);
 :func:`lai_robbins_constant` returns that constant.
 
-``make_run(config) -> run(key, means)`` runs one bandit for ``horizon`` steps inside a
-``lax.scan``; :func:`regret_curves` vmaps it over runs.
+``make_train(config, means) -> train(key)``, ``train(key) -> (state, metrics)`` (the
+shape of every agent here), runs one bandit for ``horizon`` steps inside a ``lax.scan``;
+:func:`regret_curves` vmaps it over runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxml.rl.common import NONNEGATIVE, POSITIVE, UNIT, CheckedConfig, Interval
+
 ALGORITHMS = ("epsilon_greedy", "decaying_epsilon", "ucb1", "thompson", "gradient")
 REWARDS = ("bernoulli", "gaussian")
 
 
 @dataclasses.dataclass(frozen=True)
-class BanditConfig:
-    """Hyperparameters.
+class BanditConfig(CheckedConfig):
+    """Hyperparameters, checked at construction; the float fields are continuous
+    hyperparameters that ``train(key, **hyper)`` can override with arrays.
 
     Attributes:
       algorithm: one of :data:`ALGORITHMS`.
@@ -63,20 +69,10 @@ class BanditConfig:
     sigma: float = 1.0
     prior_std: float = 1.0
 
-    def __post_init__(self):
-        if self.algorithm not in ALGORITHMS:
-            raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {self.algorithm!r}")
-        if self.reward not in REWARDS:
-            raise ValueError(f"reward must be one of {REWARDS}, got {self.reward!r}")
-        if int(self.horizon) < 1:
-            raise ValueError(f"horizon must be >= 1, got {self.horizon}")
-        if not 0.0 <= self.epsilon <= 1.0:
-            raise ValueError(f"epsilon must be in [0, 1], got {self.epsilon}")
-        for name in ("decay_c", "min_gap", "alpha", "sigma", "prior_std"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-        if self.ucb_c < 0:
-            raise ValueError(f"ucb_c must be >= 0, got {self.ucb_c}")
+    RANGES = {"horizon": Interval(1.0, low_open=False), "epsilon": UNIT, "decay_c": POSITIVE,
+              "min_gap": POSITIVE, "ucb_c": NONNEGATIVE, "alpha": POSITIVE, "sigma": POSITIVE,
+              "prior_std": POSITIVE}
+    OPTIONS = {"algorithm": ALGORITHMS, "reward": REWARDS}
 
 
 class BanditState(NamedTuple):
@@ -89,41 +85,36 @@ class BanditState(NamedTuple):
     t: jax.Array
 
 
-class BanditResult(NamedTuple):
-    """Per-step arrays of one run: action, reward, instantaneous pseudo-regret Δ_{A_t}."""
-
-    actions: jax.Array
-    rewards: jax.Array
-    regret: jax.Array
-
-
 def _argmax_random(key, x):
     noise = jax.random.uniform(key, x.shape)
     return jnp.argmax(jnp.where(x >= jnp.max(x), noise, -1.0))
 
 
-def select_action(key: jax.Array, state: BanditState, config: BanditConfig) -> jax.Array:
-    """The algorithm's action given the statistics so far (t counts from 1)."""
+def select_action(key: jax.Array, state: BanditState, config: BanditConfig,
+                  hp: Mapping[str, jax.Array] | None = None) -> jax.Array:
+    """The algorithm's action given the statistics so far (t counts from 1); ``hp`` are the
+    continuous hyperparameters (default: ``config.hyperparameters()``)."""
+    hp = config.hyperparameters() if hp is None else hp
     K = state.counts.shape[0]
     k1, k2, k3 = jax.random.split(key, 3)
     means = state.sums / jnp.maximum(state.counts, 1.0)
     untried = state.counts == 0
     if config.algorithm in ("epsilon_greedy", "decaying_epsilon"):
         if config.algorithm == "epsilon_greedy":
-            eps = config.epsilon
+            eps = hp["epsilon"]
         else:
-            eps = jnp.minimum(1.0, config.decay_c * K / (config.min_gap ** 2 * state.t))
+            eps = jnp.minimum(1.0, hp["decay_c"] * K / (hp["min_gap"] ** 2 * state.t))
         greedy = _argmax_random(k1, means)
         return jnp.where(jax.random.uniform(k2) < eps, jax.random.randint(k3, (), 0, K), greedy)
     if config.algorithm == "ucb1":
-        bonus = config.ucb_c * jnp.sqrt(2.0 * jnp.log(state.t) / jnp.maximum(state.counts, 1.0))
+        bonus = hp["ucb_c"] * jnp.sqrt(2.0 * jnp.log(state.t) / jnp.maximum(state.counts, 1.0))
         return _argmax_random(k1, jnp.where(untried, jnp.inf, means + bonus))
     if config.algorithm == "thompson":
         if config.reward == "bernoulli":
             theta = jax.random.beta(k1, 1.0 + state.sums, 1.0 + state.counts - state.sums)
         else:
-            var = 1.0 / (1.0 / config.prior_std ** 2 + state.counts / config.sigma ** 2)
-            mean = var * state.sums / config.sigma ** 2
+            var = 1.0 / (1.0 / hp["prior_std"] ** 2 + state.counts / hp["sigma"] ** 2)
+            mean = var * state.sums / hp["sigma"] ** 2
             theta = mean + jnp.sqrt(var) * jax.random.normal(k1, (K,))
         return jnp.argmax(theta)
     # gradient bandit
@@ -131,68 +122,80 @@ def select_action(key: jax.Array, state: BanditState, config: BanditConfig) -> j
 
 
 def update(state: BanditState, action: jax.Array, reward: jax.Array,
-           config: BanditConfig) -> BanditState:
+           config: BanditConfig, hp: Mapping[str, jax.Array] | None = None) -> BanditState:
     """Add one observation to the statistics (and the gradient-bandit preferences)."""
+    hp = config.hyperparameters() if hp is None else hp
     K = state.counts.shape[0]
     onehot = jax.nn.one_hot(action, K)
     prefs = state.prefs
     if config.algorithm == "gradient":
         pi = jax.nn.softmax(prefs)
-        prefs = prefs + config.alpha * (reward - state.baseline) * (onehot - pi)
+        prefs = prefs + hp["alpha"] * (reward - state.baseline) * (onehot - pi)
     baseline = state.baseline + (reward - state.baseline) / state.t
     return BanditState(state.counts + onehot, state.sums + onehot * reward, prefs, baseline,
                        state.t + 1.0)
 
 
 def sample_reward(key: jax.Array, means: jax.Array, action: jax.Array,
-                  config: BanditConfig) -> jax.Array:
+                  config: BanditConfig, hp: Mapping[str, jax.Array] | None = None) -> jax.Array:
     """One reward from arm ``action``: Bernoulli(μ_a) or N(μ_a, σ²)."""
+    hp = config.hyperparameters() if hp is None else hp
     mu = means[action]
     if config.reward == "bernoulli":
         return jax.random.bernoulli(key, mu).astype(jnp.float32)
-    return mu + config.sigma * jax.random.normal(key)
-
-
-def make_run(config: BanditConfig):
-    """``run(key, means) -> BanditResult`` for one bandit problem (jittable, vmappable)."""
-    if not isinstance(config, BanditConfig):
-        raise TypeError(f"config must be BanditConfig, got {type(config).__name__}")
-
-    def run(key: jax.Array, means: jax.Array) -> BanditResult:
-        K = means.shape[0]
-        gaps = jnp.max(means) - means
-        state = BanditState(jnp.zeros(K), jnp.zeros(K), jnp.zeros(K), jnp.zeros(()),
-                            jnp.ones(()))
-
-        def step(state, key):
-            k_act, k_rew = jax.random.split(key)
-            a = select_action(k_act, state, config)
-            r = sample_reward(k_rew, means, a, config)
-            return update(state, a, r, config), BanditResult(a, r, gaps[a])
-
-        _, result = jax.lax.scan(step, state, jax.random.split(key, config.horizon))
-        return result
-
-    return run
+    return mu + hp["sigma"] * jax.random.normal(key)
 
 
 def _check_means(means, config: BanditConfig) -> jax.Array:
     means = np.asarray(means, dtype=np.float64)
     if means.ndim != 1 or means.size < 2:
         raise ValueError(f"means must be a 1-D array of >= 2 arm means, got shape {means.shape}")
+    if not np.isfinite(means).all():
+        raise ValueError("means must be finite, found NaN or inf")
     if config.reward == "bernoulli" and ((means < 0) | (means > 1)).any():
         raise ValueError("means must lie in [0, 1] for Bernoulli arms")
     return jnp.asarray(means, jnp.float32)
 
 
+def make_train(config: BanditConfig, means):
+    """Build ``train(key, **hyper) -> (state, metrics)`` for the bandit with arm ``means``.
+
+    ``hyper`` overrides any float field of ``config`` with a scalar array (one compile per
+    sweep). ``state`` is the final :class:`BanditState`; ``metrics`` holds ``(horizon,)``
+    arrays ``action``, ``reward`` and ``regret`` (the instantaneous pseudo-regret
+    Δ_{A_t} = μ* − μ_{A_t}). Jittable and vmappable.
+    """
+    if not isinstance(config, BanditConfig):
+        raise TypeError(f"config must be BanditConfig, got {type(config).__name__}")
+    means = _check_means(means, config)
+    K = means.shape[0]
+    gaps = jnp.max(means) - means
+
+    def step(hp, state, key):
+        k_act, k_rew = jax.random.split(key)
+        a = select_action(k_act, state, config, hp)
+        r = sample_reward(k_rew, means, a, config, hp)
+        return update(state, a, r, config, hp), {"action": a, "reward": r, "regret": gaps[a]}
+
+    def train(key: jax.Array, **hyper):
+        hp = config.hyperparameters(**hyper)
+        state = BanditState(jnp.zeros(K), jnp.zeros(K), jnp.zeros(K), jnp.zeros(()),
+                            jnp.ones(()))
+        return jax.lax.scan(functools.partial(step, hp), state,
+                            jax.random.split(key, config.horizon))
+
+    return train
+
+
 def regret_curves(key: jax.Array, config: BanditConfig, means, num_runs: int = 100) -> jax.Array:
     """Cumulative pseudo-regret curves, ``(num_runs, horizon)``, one vmapped jit."""
-    means = _check_means(means, config)
+    if isinstance(num_runs, bool) or not isinstance(num_runs, (int, np.integer)):
+        raise TypeError(f"num_runs must be an int, got {num_runs!r}")
     if num_runs < 1:
         raise ValueError(f"num_runs must be >= 1, got {num_runs}")
-    run = make_run(config)
-    res = jax.jit(jax.vmap(run, in_axes=(0, None)))(jax.random.split(key, num_runs), means)
-    return jnp.cumsum(res.regret, axis=-1)
+    train = make_train(config, means)
+    _, metrics = jax.jit(jax.vmap(train))(jax.random.split(key, num_runs))
+    return jnp.cumsum(metrics["regret"], axis=-1)
 
 
 def bernoulli_kl(p, q) -> np.ndarray:
@@ -220,11 +223,10 @@ def lai_robbins_constant(means, *, reward: str = "bernoulli", sigma: float = 1.0
 __all__ = [
     "ALGORITHMS",
     "BanditConfig",
-    "BanditResult",
     "BanditState",
     "bernoulli_kl",
     "lai_robbins_constant",
-    "make_run",
+    "make_train",
     "regret_curves",
     "sample_reward",
     "select_action",

@@ -1,8 +1,29 @@
-"""Shared pieces of the deep-RL agents: networks, trajectories, GAE, episode statistics.
+"""Shared pieces of the RL agents: validated configs, networks, trajectories, GAE, episode statistics.
 
-Generalised advantage estimation (Schulman et al. 2016) with separate termination and
-truncation flags (gymnax 1.x auto-resets, so the value of the *true* next state
-``info["final_observation"]`` is stored with every transition):
+**Configs.** Every agent's hyperparameters are a frozen dataclass derived from
+:class:`CheckedConfig`, which checks each field at construction: integer counts are
+``int`` ≥ 1 (or the bound in ``RANGES``), flags are ``bool``, floats lie in the interval
+that ``RANGES`` gives (NaN is rejected explicitly, since comparisons with NaN are false),
+and string options are among ``OPTIONS``. Errors name the field and the expected range.
+:class:`AgentConfig` adds the block the deep agents (A2C, PPO, TRPO, REINFORCE, DQN)
+share — environment, ``num_envs`` × ``num_steps`` environment steps per update, one
+budget ``total_timesteps`` (so ``num_updates = total_timesteps // (num_envs·num_steps)``),
+γ, learning rate, network width and activation.
+
+**Traced hyperparameters.** Every ``float`` field of a config is a *continuous
+hyperparameter*: ``train(key, **hyper)`` accepts any of them as a scalar (JAX array or
+number) overriding the config's value, so a sweep is one compiled program::
+
+    train = ppo.make_train(PPOConfig(...))
+    params, metrics = jax.jit(jax.vmap(train))(keys, lr=lrs, ent_coef=coefs)
+
+Integers, flags and strings change shapes or control flow and stay static in the config.
+Concrete overrides are range-checked like config fields; traced ones (inside ``jit``/
+``vmap``) cannot be checked and are used as given.
+
+**GAE** (Schulman et al. 2016) with separate termination and truncation flags (gymnax 1.x
+auto-resets, so the value of the *true* next state ``info["final_observation"]`` is
+stored with every transition):
 
     δ_t = r_t + γ (1 − terminated_t) V(s'_t) − V(s_t),
     Â_t = δ_t + γλ (1 − done_t) Â_{t+1},        done_t = terminated_t ∨ truncated_t,
@@ -13,17 +34,173 @@ terminal (Pardo et al. 2018). The value targets are Â_t + V(s_t).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple
+import dataclasses
+import functools
+import math
+import typing
+from collections.abc import Mapping, Sequence
+from typing import ClassVar, NamedTuple
 
 import flax.linen as nn
 import gymnax
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from flax.linen.initializers import constant, orthogonal
 
+from jaxml.core.validation import is_traced
+
 ACTIVATIONS = {"tanh": nn.tanh, "relu": nn.relu}
+
+
+@dataclasses.dataclass(frozen=True)
+class Interval:
+    """Admissible values of a numeric field: from ``low`` to ``high``, each end open or closed."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = True
+    high_open: bool = True
+
+    def __contains__(self, value) -> bool:
+        v = float(value)
+        if math.isnan(v):
+            return False
+        above = v > self.low if self.low_open else v >= self.low
+        below = v < self.high if self.high_open else v <= self.high
+        return above and below
+
+    def __str__(self) -> str:
+        return (f"{'(' if self.low_open else '['}{self.low:g}, "
+                f"{self.high:g}{')' if self.high_open else ']'}")
+
+
+UNIT = Interval(0.0, 1.0, low_open=False, high_open=False)   # [0, 1]: γ, λ, probabilities
+UNIT_NONZERO = Interval(0.0, 1.0, high_open=False)           # (0, 1]: fractions, step sizes
+POSITIVE = Interval(0.0)                                     # (0, ∞)
+NONNEGATIVE = Interval(0.0, low_open=False)                  # [0, ∞)
+COUNT = Interval(1.0, low_open=False)                        # integers ≥ 1 (the default)
+FINITE = Interval()                                          # any finite number
+
+
+@functools.cache
+def _field_types(cls) -> dict[str, type]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def _check_field(name: str, value, kind, interval: Interval | None, options) -> None:
+    if kind is bool:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be a bool, got {value!r}")
+    elif kind is int:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int, got {value!r}")
+        interval = interval or COUNT
+        if value not in interval:
+            raise ValueError(f"{name} must be an integer in {interval}, got {value}")
+    elif kind is float:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"{name} must be a real number, got {value!r}")
+        interval = interval or FINITE
+        if value not in interval:
+            raise ValueError(f"{name} must be in {interval}, got {value}")
+    elif kind is str:
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a str, got {value!r}")
+        if options is not None and value not in options:
+            raise ValueError(f"{name} must be one of {tuple(options)}, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckedConfig:
+    """A frozen config whose fields are checked at construction (see the module docstring).
+
+    Subclasses list the interval of each numeric field in ``RANGES`` (ints default to
+    ≥ 1, floats to any finite value) and the allowed strings in ``OPTIONS``.
+    """
+
+    RANGES: ClassVar[Mapping[str, Interval]] = {}
+    OPTIONS: ClassVar[Mapping[str, Sequence[str]]] = {}
+
+    def __post_init__(self):
+        for name, kind in _field_types(type(self)).items():
+            _check_field(name, getattr(self, name), kind, self.RANGES.get(name),
+                         self.OPTIONS.get(name))
+
+    @classmethod
+    def hyperparameter_names(cls) -> tuple[str, ...]:
+        """The continuous hyperparameters: every ``float`` field."""
+        return tuple(n for n, kind in _field_types(cls).items() if kind is float)
+
+    def hyperparameters(self, **overrides) -> dict[str, jax.Array]:
+        """Every continuous hyperparameter as a scalar array, ``overrides`` replacing the
+        config's values (see "Traced hyperparameters" in the module docstring)."""
+        names = self.hyperparameter_names()
+        unknown = sorted(set(overrides) - set(names))
+        if unknown:
+            raise ValueError(f"unknown hyperparameter(s) {unknown}; those of "
+                             f"{type(self).__name__} are {names}")
+        for name, value in overrides.items():
+            if jnp.ndim(value) != 0:
+                raise ValueError(f"hyperparameter {name} must be a scalar (vmap to sweep "
+                                 f"several), got shape {jnp.shape(value)}")
+        concrete = {n: float(v) for n, v in overrides.items() if not is_traced(v)}
+        if concrete:
+            dataclasses.replace(self, **concrete)  # the range checks, on concrete values
+        dtype = jnp.result_type(float)
+        return {n: jnp.asarray(overrides.get(n, getattr(self, n)), dtype) for n in names}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AgentConfig(CheckedConfig):
+    """The hyperparameters every deep agent (A2C, PPO, TRPO, REINFORCE, DQN) shares.
+
+    Attributes:
+      env_name: a gymnax environment with a discrete action space.
+      num_envs: environments stepped in parallel.
+      num_steps: steps of each environment per update (the rollout length).
+      total_timesteps: the budget of environment steps; the run has
+        ``num_updates = total_timesteps // (num_envs * num_steps)`` updates.
+      gamma: discount γ ∈ [0, 1].
+      lr: the (Adam) learning rate, > 0.
+      hidden: widths of the hidden layers.
+      activation: one of :data:`ACTIVATIONS`.
+    """
+
+    env_name: str = "CartPole-v1"
+    num_envs: int = 4
+    num_steps: int = 128
+    total_timesteps: int = 500_000
+    gamma: float = 0.99
+    lr: float = 2.5e-4
+    hidden: Sequence[int] = (64, 64)
+    activation: str = "tanh"
+
+    RANGES = {"gamma": UNIT, "lr": POSITIVE}
+    OPTIONS = {"activation": tuple(ACTIVATIONS)}
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.env_name not in gymnax.registered_envs:
+            raise ValueError(f"env_name {self.env_name!r} is not a gymnax environment "
+                             "(see gymnax.registered_envs)")
+        hidden = tuple(self.hidden) if isinstance(self.hidden, Sequence) else ()
+        if not hidden or not all(isinstance(h, int) and h >= 1 for h in hidden):
+            raise ValueError(f"hidden must be a non-empty sequence of ints >= 1, "
+                             f"got {self.hidden!r}")
+        if self.total_timesteps < self.steps_per_update:
+            raise ValueError(f"total_timesteps must be >= num_envs * num_steps = "
+                             f"{self.steps_per_update}, got {self.total_timesteps}")
+
+    @property
+    def steps_per_update(self) -> int:
+        return self.num_envs * self.num_steps
+
+    @property
+    def num_updates(self) -> int:
+        return self.total_timesteps // self.steps_per_update
 
 
 class Transition(NamedTuple):
@@ -67,10 +244,24 @@ class EpisodeStats(NamedTuple):
 
 
 def make_env(env_name: str):
-    """``(env, env_params)`` of a gymnax environment, with a clear error for bad names."""
+    """``(env, env_params)`` of a gymnax environment with discrete actions; clear errors for
+    unknown names and continuous action spaces."""
     if env_name not in gymnax.registered_envs:
         raise ValueError(f"env_name {env_name!r} is not a gymnax environment")
-    return gymnax.make(env_name)
+    env, env_params = gymnax.make(env_name)
+    if not hasattr(env.action_space(env_params), "n"):
+        raise ValueError(f"env_name {env_name!r} has a continuous action space; the agents "
+                         "here need discrete actions")
+    return env, env_params
+
+
+def adam(lr, *, max_grad_norm=None, decay_steps: int | None = None, eps: float = 1e-8):
+    """Adam (optionally after global-norm clipping at ``max_grad_norm``), its learning rate
+    decaying linearly from ``lr`` to 0 over ``decay_steps`` gradient steps when given."""
+    schedule = optax.linear_schedule(lr, 0.0, decay_steps) if decay_steps else lr
+    opt = optax.adam(schedule, eps=eps)
+    return opt if max_grad_norm is None else optax.chain(
+        optax.clip_by_global_norm(max_grad_norm), opt)
 
 
 def _dense(features, scale):

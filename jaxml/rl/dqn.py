@@ -21,6 +21,7 @@ copied every ``target_update_interval`` updates. The whole run is one ``lax.scan
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -31,28 +32,44 @@ import numpy as np
 import optax
 
 from jaxml.rl import buffers
-from jaxml.rl.common import EpisodeStats, make_env
+from jaxml.rl.common import (
+    ACTIVATIONS,
+    NONNEGATIVE,
+    POSITIVE,
+    UNIT,
+    UNIT_NONZERO,
+    AgentConfig,
+    EpisodeStats,
+    Interval,
+    adam,
+    make_env,
+)
 
 
-@dataclasses.dataclass(frozen=True)
-class DQNConfig:
-    """DQN/Rainbow hyperparameters (defaults: PureJaxRL-like CartPole DQN)."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DQNConfig(AgentConfig):
+    """DQN/Rainbow hyperparameters (defaults: PureJaxRL-like CartPole DQN; the shared block
+    is :class:`~jaxml.rl.common.AgentConfig`, whose ``num_steps`` is the number of
+    vectorised environment steps between gradient steps, CleanRL's ``train_frequency``).
 
-    env_name: str = "CartPole-v1"
+    ε decays linearly from ``eps_start`` to ``eps_end`` over the first
+    ``eps_fraction · total_timesteps`` steps, ``eps_fraction`` ∈ (0, 1]; ε = 0 is a valid
+    (greedy) endpoint.
+    """
+
     num_envs: int = 10
-    total_timesteps: int = 500_000
+    num_steps: int = 1
+    lr: float = 2.5e-4
+    hidden: Sequence[int] = (120, 84)
+    activation: str = "relu"
     buffer_size: int = 10_000
     batch_size: int = 128
     learning_starts: int = 10_000
-    train_frequency: int = 1
     target_update_interval: int = 50
-    gamma: float = 0.99
-    lr: float = 2.5e-4
     max_grad_norm: float = 10.0
     eps_start: float = 1.0
     eps_end: float = 0.05
     eps_fraction: float = 0.5
-    hidden: Sequence[int] = (120, 84)
     double: bool = False
     dueling: bool = False
     prioritized: bool = False
@@ -66,25 +83,19 @@ class DQNConfig:
     noisy: bool = False
     noisy_sigma: float = 0.5
 
+    RANGES = {**AgentConfig.RANGES, "learning_starts": Interval(0.0, low_open=False),
+              "max_grad_norm": POSITIVE, "eps_start": UNIT, "eps_end": UNIT,
+              "eps_fraction": UNIT_NONZERO, "per_alpha": NONNEGATIVE, "per_beta_start": UNIT,
+              "num_atoms": Interval(2.0, low_open=False), "noisy_sigma": POSITIVE}
+
     def __post_init__(self):
-        for name in ("num_envs", "batch_size", "train_frequency", "target_update_interval",
-                     "n_step"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        super().__post_init__()
         if self.buffer_size < self.num_envs * (self.n_step + 1):
-            raise ValueError("buffer_size is too small for num_envs and n_step")
-        if self.distributional and (self.num_atoms < 2 or self.v_max <= self.v_min):
-            raise ValueError("distributional needs num_atoms >= 2 and v_max > v_min")
-        if self.total_timesteps < self.steps_per_update:
-            raise ValueError(f"total_timesteps must be >= {self.steps_per_update}")
-
-    @property
-    def steps_per_update(self) -> int:
-        return self.num_envs * self.train_frequency
-
-    @property
-    def num_updates(self) -> int:
-        return self.total_timesteps // self.steps_per_update
+            raise ValueError(f"buffer_size must be >= num_envs * (n_step + 1) = "
+                             f"{self.num_envs * (self.n_step + 1)}, got {self.buffer_size}")
+        if self.distributional and self.v_max <= self.v_min:
+            raise ValueError(f"v_max must be > v_min for distributional, got v_min="
+                             f"{self.v_min}, v_max={self.v_max}")
 
     @property
     def capacity(self) -> int:
@@ -125,6 +136,7 @@ class QNetwork(nn.Module):
     num_atoms: int = 1
     noisy: bool = False
     noisy_sigma: float = 0.5
+    activation: str = "relu"
 
     def _head(self, features, name):
         if self.noisy:
@@ -133,9 +145,10 @@ class QNetwork(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        act = ACTIVATIONS[self.activation]
         for h in self.hidden[:-1]:
-            x = nn.relu(nn.Dense(h)(x))
-        x = nn.relu(self._head(self.hidden[-1], "last_hidden")(x))
+            x = act(nn.Dense(h)(x))
+        x = act(self._head(self.hidden[-1], "last_hidden")(x))
         A, N = self.num_actions, self.num_atoms
         adv = self._head(A * N, "advantage")(x).reshape(x.shape[:-1] + (A, N))
         if self.dueling:
@@ -184,13 +197,16 @@ def _take(x, a):
 
 
 def dqn_loss(params, target_params, batch: buffers.Sample, key, *, network: QNetwork,
-             config: DQNConfig):
+             config: DQNConfig, atoms: jax.Array | None = None):
     """Importance-weighted squared TD error or C51 cross-entropy for one sampled batch.
 
-    Returns ``(loss, (per_sample_loss, mean_q_taken))``; the per-sample losses are the
-    new PER priorities.
+    ``atoms`` is the C51 support (default: ``num_atoms`` points from ``config.v_min`` to
+    ``config.v_max``; ``train`` passes its possibly traced one). Returns
+    ``(loss, (per_sample_loss, mean_q_taken))``; the per-sample losses are the new PER
+    priorities.
     """
-    atoms = jnp.linspace(config.v_min, config.v_max, config.num_atoms)
+    if atoms is None:
+        atoms = jnp.linspace(config.v_min, config.v_max, config.num_atoms)
     k_on, k_next, k_tgt = jax.random.split(key, 3)
     out = _apply(network, config, params, batch.obs, k_on)
     out_next_t = _apply(network, config, target_params, batch.next_obs, k_tgt)
@@ -226,38 +242,38 @@ class _Carry(NamedTuple):
     key: jax.Array
 
 
+def _network(config: DQNConfig, num_actions: int, noisy_sigma) -> QNetwork:
+    num_atoms = config.num_atoms if config.distributional else 1
+    return QNetwork(num_actions, tuple(config.hidden), config.dueling, num_atoms, config.noisy,
+                    noisy_sigma, config.activation)
+
+
 def make_train(config: DQNConfig):
-    """``train(key) -> (params, metrics)``; per-update metrics ``episode_return``, ``loss``,
-    ``q_mean``, ``epsilon``, ``env_steps``."""
+    """Build ``train(key, **hyper) -> (params, metrics)``.
+
+    ``hyper`` overrides any float field of ``config`` with a scalar array (one compile per
+    sweep). ``metrics`` holds ``(num_updates,)`` arrays: ``episode_return``, ``loss`` (NaN
+    before ``learning_starts``), ``q_mean``, ``epsilon``, ``env_steps`` (cumulative). Act
+    with the trained parameters through :func:`make_act`.
+    """
     if not isinstance(config, DQNConfig):
         raise TypeError(f"config must be DQNConfig, got {type(config).__name__}")
     env, env_params = make_env(config.env_name)
     A = env.action_space(env_params).n
-    N = config.num_atoms if config.distributional else 1
-    network = QNetwork(A, tuple(config.hidden), config.dueling, N, config.noisy,
-                       config.noisy_sigma)
-    atoms = jnp.linspace(config.v_min, config.v_max, config.num_atoms)
-    tx = optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.adam(config.lr))
-    explore_steps = max(1, int(config.eps_fraction * config.total_timesteps))
 
-    def apply(params, obs, key):
-        return _apply(network, config, params, obs, key)
-
-    def q_values(out):
-        return _q_values(config, atoms, out)
-
-    def epsilon_at(step):
+    def epsilon_at(hp, step):
         if config.noisy:
             return jnp.zeros(())
+        explore_steps = jnp.maximum(1.0, hp["eps_fraction"] * config.total_timesteps)
         frac = jnp.minimum(step / explore_steps, 1.0)
-        return config.eps_start + frac * (config.eps_end - config.eps_start)
+        return hp["eps_start"] + frac * (hp["eps_end"] - hp["eps_start"])
 
-    def env_step(carry, key):
+    def env_step(hp, network, atoms, carry, key):
         params, buffer, env_state, obs, stats, step = carry
         k_net, k_eps, k_rand, k_env = jax.random.split(key, 4)
-        greedy = jnp.argmax(q_values(apply(params, obs, k_net)), -1)
-        eps = epsilon_at(step)
-        explore = jax.random.uniform(k_eps, greedy.shape) < eps
+        out = _apply(network, config, params, obs, k_net)
+        greedy = jnp.argmax(_q_values(config, atoms, out), -1)
+        explore = jax.random.uniform(k_eps, greedy.shape) < epsilon_at(hp, step)
         action = jnp.where(explore, jax.random.randint(k_rand, greedy.shape, 0, A), greedy)
         obs2, env_state, reward, term, trunc, info = jax.vmap(
             env.step, in_axes=(0, 0, 0, None))(jax.random.split(k_env, config.num_envs),
@@ -268,19 +284,21 @@ def make_train(config: DQNConfig):
         stats = stats.update(reward, done)
         return (params, buffer, env_state, obs2, stats, step + config.num_envs), None
 
-    def update_step(carry: _Carry, _):
+    def update_step(hp, network, atoms, tx, carry: _Carry, _):
         key, k_env, k_sample, k_loss = jax.random.split(carry.key, 4)
         env_steps = carry.update * config.steps_per_update
         (_, buffer, env_state, obs, stats, _), _ = jax.lax.scan(
-            env_step, (carry.params, carry.buffer, carry.env_state, carry.obs, carry.stats,
-                       env_steps), jax.random.split(k_env, config.train_frequency))
+            functools.partial(env_step, hp, network, atoms),
+            (carry.params, carry.buffer, carry.env_state, carry.obs, carry.stats, env_steps),
+            jax.random.split(k_env, config.num_steps))
         frac = jnp.minimum(carry.update / config.num_updates, 1.0)
-        beta = config.per_beta_start + frac * (1.0 - config.per_beta_start)
+        beta = hp["per_beta_start"] + frac * (1.0 - hp["per_beta_start"])
         batch = buffers.sample(k_sample, buffer, config.batch_size, n_step=config.n_step,
-                               gamma=config.gamma, prioritized=config.prioritized,
-                               alpha=config.per_alpha, beta=beta)
+                               gamma=hp["gamma"], prioritized=config.prioritized,
+                               alpha=hp["per_alpha"], beta=beta)
         (loss, (per_sample, q_mean)), grads = jax.value_and_grad(dqn_loss, has_aux=True)(
-            carry.params, carry.target_params, batch, k_loss, network=network, config=config)
+            carry.params, carry.target_params, batch, k_loss, network=network, config=config,
+            atoms=atoms)
         updates, opt_state = tx.update(grads, carry.opt_state, carry.params)
         learn = (env_steps + config.steps_per_update) >= config.learning_starts
         sel = lambda new, old: jax.tree.map(  # noqa: E731
@@ -294,16 +312,19 @@ def make_train(config: DQNConfig):
                               carry.target_params)
         metrics = {"episode_return": stats.last_return.mean(),
                    "loss": jnp.where(learn, loss, jnp.nan), "q_mean": q_mean,
-                   "epsilon": epsilon_at(env_steps)}
+                   "epsilon": epsilon_at(hp, env_steps)}
         return _Carry(params, target, opt_state, buffer, env_state, obs, stats,
                       carry.update + 1, key), metrics
 
-    def train(key: jax.Array):
+    def train(key: jax.Array, **hyper):
+        hp = config.hyperparameters(**hyper)
+        network = _network(config, A, hp["noisy_sigma"])
+        atoms = jnp.linspace(hp["v_min"], hp["v_max"], config.num_atoms)
+        tx = adam(hp["lr"], max_grad_norm=hp["max_grad_norm"])
         k_init, k_noise, k_env, k_run = jax.random.split(key, 4)
         obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(
             jax.random.split(k_env, config.num_envs), env_params)
-        rngs = {"params": k_init, "noise": k_noise}
-        params = network.init(rngs, obs)
+        params = network.init({"params": k_init, "noise": k_noise}, obs)
         example = buffers.StoredTransition(obs, jnp.zeros(config.num_envs, jnp.int32),
                                            jnp.zeros(config.num_envs), obs,
                                            jnp.zeros(config.num_envs, bool),
@@ -311,16 +332,28 @@ def make_train(config: DQNConfig):
         carry = _Carry(params, params, tx.init(params), buffers.init(example, config.capacity),
                        env_state, obs, EpisodeStats.zeros(config.num_envs),
                        jnp.zeros((), jnp.int32), k_run)
-        carry, metrics = jax.lax.scan(update_step, carry, None, length=config.num_updates)
+        carry, metrics = jax.lax.scan(functools.partial(update_step, hp, network, atoms, tx),
+                                      carry, None, length=config.num_updates)
         metrics["env_steps"] = jnp.arange(1, config.num_updates + 1) * config.steps_per_update
         return carry.params, metrics
 
-    def act(params, key, obs):
-        """Greedy action (NoisyNets: with a noise sample)."""
-        return jnp.argmax(q_values(apply(params, obs, key)), -1)
-
-    train.act = act
     return train
 
 
-__all__ = ["DQNConfig", "NoisyDense", "QNetwork", "categorical_projection", "dqn_loss", "make_train"]
+def make_act(config: DQNConfig):
+    """``act(params, key, obs) -> actions``: the greedy action of the trained Q-network for
+    a batch of observations (with NoisyNets, under one noise sample drawn from ``key``)."""
+    if not isinstance(config, DQNConfig):
+        raise TypeError(f"config must be DQNConfig, got {type(config).__name__}")
+    env, env_params = make_env(config.env_name)
+    network = _network(config, env.action_space(env_params).n, config.noisy_sigma)
+    atoms = jnp.linspace(config.v_min, config.v_max, config.num_atoms)
+
+    def act(params, key: jax.Array, obs: jax.Array) -> jax.Array:
+        return jnp.argmax(_q_values(config, atoms, _apply(network, config, params, obs, key)), -1)
+
+    return act
+
+
+__all__ = ["DQNConfig", "NoisyDense", "QNetwork", "categorical_projection", "dqn_loss", "make_act",
+           "make_train"]

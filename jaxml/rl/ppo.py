@@ -16,7 +16,7 @@ seeds in one compiled program. Defaults follow PureJaxRL's CartPole configuratio
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import functools
 from typing import NamedTuple
 
 import jax
@@ -24,7 +24,12 @@ import jax.numpy as jnp
 import optax
 
 from jaxml.rl.common import (
+    NONNEGATIVE,
+    POSITIVE,
+    UNIT,
     ActorCritic,
+    AgentConfig,
+    adam,
     RolloutState,
     Transition,
     categorical_entropy,
@@ -37,50 +42,31 @@ from jaxml.rl.common import (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class PPOConfig:
-    """PPO hyperparameters; derived sizes are read-only properties."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PPOConfig(AgentConfig):
+    """PPO hyperparameters (the shared block is :class:`~jaxml.rl.common.AgentConfig`)."""
 
-    env_name: str = "CartPole-v1"
-    num_envs: int = 4
-    num_steps: int = 128
-    total_timesteps: int = 500_000
     update_epochs: int = 4
     num_minibatches: int = 4
-    gamma: float = 0.99
     gae_lambda: float = 0.95
     clip_eps: float = 0.2
     ent_coef: float = 0.01
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
-    lr: float = 2.5e-4
     anneal_lr: bool = True
-    hidden: Sequence[int] = (64, 64)
-    activation: str = "tanh"
+
+    RANGES = {**AgentConfig.RANGES, "gae_lambda": UNIT, "clip_eps": POSITIVE,
+              "ent_coef": NONNEGATIVE, "vf_coef": NONNEGATIVE, "max_grad_norm": POSITIVE}
 
     def __post_init__(self):
-        for name in ("num_envs", "num_steps", "update_epochs", "num_minibatches"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.total_timesteps < self.num_envs * self.num_steps:
-            raise ValueError(f"total_timesteps must be >= num_envs*num_steps = "
-                             f"{self.num_envs * self.num_steps}, got {self.total_timesteps}")
-        if self.batch_size % self.num_minibatches:
-            raise ValueError(f"num_minibatches must divide num_envs*num_steps={self.batch_size}")
-        if self.clip_eps <= 0 or self.lr <= 0:
-            raise ValueError("clip_eps and lr must be > 0")
-
-    @property
-    def batch_size(self) -> int:
-        return self.num_envs * self.num_steps
-
-    @property
-    def num_updates(self) -> int:
-        return self.total_timesteps // self.batch_size
+        super().__post_init__()
+        if self.steps_per_update % self.num_minibatches:
+            raise ValueError(f"num_minibatches must divide num_envs * num_steps = "
+                             f"{self.steps_per_update}, got {self.num_minibatches}")
 
     @property
     def minibatch_size(self) -> int:
-        return self.batch_size // self.num_minibatches
+        return self.steps_per_update // self.num_minibatches
 
 
 class PPOBatch(NamedTuple):
@@ -119,47 +105,48 @@ def ppo_loss(params, network: ActorCritic, batch: PPOBatch, clip_eps, vf_coef, e
 
 
 def make_train(config: PPOConfig):
-    """Build ``train(key) -> (params, metrics)``; metrics are ``(num_updates,)`` arrays:
-    ``episode_return``, ``loss``, ``policy_loss``, ``value_loss``, ``entropy``,
-    ``approx_kl``, ``clip_fraction``, ``env_steps``."""
+    """Build ``train(key, **hyper) -> (params, metrics)``.
+
+    ``hyper`` overrides any float field of ``config`` (``lr``, ``ent_coef``, ``gamma``, ...)
+    with a scalar array, so ``jax.vmap(train)(keys, lr=lrs)`` is one compiled sweep.
+    ``metrics`` holds ``(num_updates,)`` arrays: ``episode_return`` (mean over envs of the
+    last finished episode), ``loss``, ``policy_loss``, ``value_loss``, ``entropy``,
+    ``approx_kl``, ``clip_fraction``, ``env_steps`` (cumulative).
+    """
     if not isinstance(config, PPOConfig):
         raise TypeError(f"config must be PPOConfig, got {type(config).__name__}")
     env, env_params = make_env(config.env_name)
     network = ActorCritic(env.action_space(env_params).n, tuple(config.hidden), config.activation)
-    steps_per_epoch = config.update_epochs * config.num_minibatches
-    if config.anneal_lr:
-        lr = optax.linear_schedule(config.lr, 0.0, config.num_updates * steps_per_epoch)
-    else:
-        lr = config.lr
-    tx = optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.adam(lr, eps=1e-5))
+    grad_steps = config.num_updates * config.update_epochs * config.num_minibatches
 
-    def update_minibatch(carry, batch):
+    def update_minibatch(hp, tx, carry, batch):
         params, opt_state = carry
         grads, aux = jax.grad(ppo_loss, has_aux=True)(
-            params, network, batch, config.clip_eps, config.vf_coef, config.ent_coef)
+            params, network, batch, hp["clip_eps"], hp["vf_coef"], hp["ent_coef"])
         updates, opt_state = tx.update(grads, opt_state, params)
-        loss_terms = jnp.stack([aux[0] + config.vf_coef * aux[1] - config.ent_coef * aux[2],
+        loss_terms = jnp.stack([aux[0] + hp["vf_coef"] * aux[1] - hp["ent_coef"] * aux[2],
                                 *aux])
         return (optax.apply_updates(params, updates), opt_state), loss_terms
 
-    def update_epoch(carry, key):
+    def update_epoch(hp, tx, carry, key):
         params, opt_state, batch = carry
-        perm = jax.random.permutation(key, config.batch_size)
+        perm = jax.random.permutation(key, config.steps_per_update)
         mbs = jax.tree.map(lambda x: x[perm].reshape(
             (config.num_minibatches, config.minibatch_size) + x.shape[1:]), batch)
-        (params, opt_state), terms = jax.lax.scan(update_minibatch, (params, opt_state), mbs)
+        (params, opt_state), terms = jax.lax.scan(functools.partial(update_minibatch, hp, tx),
+                                                  (params, opt_state), mbs)
         return (params, opt_state, batch), terms
 
-    def update_step(carry: TrainCarry, _):
+    def update_step(hp, tx, carry: TrainCarry, _):
         key, k_roll, k_epochs = jax.random.split(carry.key, 3)
         rollout, traj = collect_rollout(k_roll, network, carry.params, env, env_params,
                                         carry.rollout, config.num_steps)
         adv, target = gae_advantages(traj.reward, traj.value, traj.next_value,
-                                     traj.terminated, traj.done, config.gamma,
-                                     config.gae_lambda)
+                                     traj.terminated, traj.done, hp["gamma"],
+                                     hp["gae_lambda"])
         batch = flatten_steps(PPOBatch(traj.obs, traj.action, traj.log_prob, adv, target))
         (params, opt_state, _), terms = jax.lax.scan(
-            update_epoch, (carry.params, carry.opt_state, batch),
+            functools.partial(update_epoch, hp, tx), (carry.params, carry.opt_state, batch),
             jax.random.split(k_epochs, config.update_epochs))
         terms = terms.reshape(-1, terms.shape[-1]).mean(0)
         metrics = {
@@ -169,14 +156,18 @@ def make_train(config: PPOConfig):
         }
         return TrainCarry(params, opt_state, rollout, key), metrics
 
-    def train(key: jax.Array):
+    def train(key: jax.Array, **hyper):
+        hp = config.hyperparameters(**hyper)
+        tx = adam(hp["lr"], max_grad_norm=hp["max_grad_norm"], eps=1e-5,
+                  decay_steps=grad_steps if config.anneal_lr else None)
         k_init, k_env, k_run = jax.random.split(key, 3)
         obs_shape = env.observation_space(env_params).shape
         params = network.init(k_init, jnp.zeros((1,) + tuple(obs_shape)))
         rollout = reset_envs(k_env, env, env_params, config.num_envs)
         carry = TrainCarry(params, tx.init(params), rollout, k_run)
-        carry, metrics = jax.lax.scan(update_step, carry, None, length=config.num_updates)
-        metrics["env_steps"] = (jnp.arange(1, config.num_updates + 1) * config.batch_size)
+        carry, metrics = jax.lax.scan(functools.partial(update_step, hp, tx), carry, None,
+                                      length=config.num_updates)
+        metrics["env_steps"] = jnp.arange(1, config.num_updates + 1) * config.steps_per_update
         return carry.params, metrics
 
     return train

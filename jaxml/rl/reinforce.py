@@ -1,6 +1,6 @@
 """REINFORCE (Williams 1992), with or without a learned state-value baseline.
 
-Each update samples ``num_episodes`` complete episodes (a ``lax.scan`` of ``max_steps``
+Each update samples ``num_envs`` complete episodes (a ``lax.scan`` of ``num_steps``
 vectorised steps; steps after an episode ends are masked out and not counted) and
 follows the score-function estimate
 
@@ -10,14 +10,14 @@ follows the score-function estimate
 where b ≡ 0 without a baseline and b = V_φ (fit by least squares to G_t) with one. The
 baseline leaves the estimator unbiased and reduces its variance (Greensmith et al. 2004).
 Every update reports that variance: the per-episode estimates g_i (a ``vmap`` of
-``grad``) give ``grad_variance`` = Σ_params Var_i(g_i) / num_episodes, the total variance of
-the averaged estimate.
+``grad``) give ``grad_variance`` = Σ_params Var_i(g_i) / num_envs, the total variance of
+the averaged estimate (``num_envs`` ≥ 2 episodes per update, so that variance exists).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import functools
 from typing import NamedTuple
 
 import jax
@@ -25,34 +25,42 @@ import jax.numpy as jnp
 import optax
 from jax.flatten_util import ravel_pytree
 
-from jaxml.rl.common import ActorCritic, categorical_entropy, categorical_log_prob, make_env
+from jaxml.rl.common import (
+    NONNEGATIVE,
+    POSITIVE,
+    ActorCritic,
+    AgentConfig,
+    Interval,
+    adam,
+    categorical_entropy,
+    categorical_log_prob,
+    make_env,
+)
 
 
-@dataclasses.dataclass(frozen=True)
-class ReinforceConfig:
-    """REINFORCE hyperparameters."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ReinforceConfig(AgentConfig):
+    """REINFORCE hyperparameters (the shared block is :class:`~jaxml.rl.common.AgentConfig`).
 
-    env_name: str = "CartPole-v1"
-    num_episodes: int = 8
-    max_steps: int = 500
-    num_updates: int = 200
-    gamma: float = 0.99
+    Budget: each update runs ``num_envs`` episodes from fresh resets, each truncated at
+    ``num_steps`` steps, so an update reserves ``num_envs * num_steps`` steps of
+    ``total_timesteps`` (the most it can use) and the run has
+    ``num_updates = total_timesteps // (num_envs * num_steps)`` updates. Episodes that end
+    early use fewer steps; ``metrics["env_steps"]`` counts the steps actually taken, so
+    it never exceeds the budget. The defaults give 200 updates of 8 CartPole episodes.
+    """
+
+    num_envs: int = 8
+    num_steps: int = 500
+    total_timesteps: int = 800_000
     lr: float = 1e-3
     baseline: bool = True
     vf_coef: float = 0.5
     ent_coef: float = 0.0
     max_grad_norm: float = 1.0
-    hidden: Sequence[int] = (64, 64)
-    activation: str = "tanh"
 
-    def __post_init__(self):
-        for name in ("num_episodes", "max_steps", "num_updates"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.num_episodes < 2:
-            raise ValueError("num_episodes must be >= 2 (the gradient variance needs two)")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
+    RANGES = {**AgentConfig.RANGES, "num_envs": Interval(2.0, low_open=False),
+              "vf_coef": NONNEGATIVE, "ent_coef": NONNEGATIVE, "max_grad_norm": POSITIVE}
 
 
 class Episodes(NamedTuple):
@@ -123,15 +131,17 @@ class _Carry(NamedTuple):
 
 
 def make_train(config: ReinforceConfig):
-    """``train(key) -> (params, metrics)``; metrics per update: ``episode_return`` (mean over
-    the batch's episodes), ``loss``, ``policy_loss``, ``value_loss``, ``entropy``,
-    ``grad_variance``, ``env_steps`` (cumulative valid steps)."""
+    """Build ``train(key, **hyper) -> (params, metrics)``.
+
+    ``hyper`` overrides any float field of ``config`` with a scalar array (one compile per
+    sweep). ``metrics`` holds ``(num_updates,)`` arrays: ``episode_return`` (mean over the
+    batch's episodes), ``loss``, ``policy_loss``, ``value_loss``, ``entropy``,
+    ``grad_variance``, ``env_steps`` (cumulative steps actually taken).
+    """
     if not isinstance(config, ReinforceConfig):
         raise TypeError(f"config must be ReinforceConfig, got {type(config).__name__}")
     env, env_params = make_env(config.env_name)
     network = ActorCritic(env.action_space(env_params).n, tuple(config.hidden), config.activation)
-    tx = optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.adam(config.lr))
-    loss_kw = dict(baseline=config.baseline, vf_coef=config.vf_coef, ent_coef=config.ent_coef)
 
     def policy_grad_flat(params, obs, action, returns, valid):
         g = jax.grad(lambda p: reinforce_loss(p, network, obs, action, returns, valid,
@@ -139,17 +149,18 @@ def make_train(config: ReinforceConfig):
                                               ent_coef=0.0)[0])(params)
         return ravel_pytree(g["params"]["actor"])[0]
 
-    def update_step(carry: _Carry, _):
+    def update_step(hp, tx, carry: _Carry, _):
         key, k_ep = jax.random.split(carry.key)
         eps = sample_episodes(k_ep, network, carry.params, env, env_params,
-                              config.num_episodes, config.max_steps)
-        G = reward_to_go(eps.reward, eps.valid, config.gamma)
+                              config.num_envs, config.num_steps)
+        G = reward_to_go(eps.reward, eps.valid, hp["gamma"])
         (loss, (pl, vl, ent)), grads = jax.value_and_grad(reinforce_loss, has_aux=True)(
-            carry.params, network, eps.obs, eps.action, G, eps.valid, **loss_kw)
+            carry.params, network, eps.obs, eps.action, G, eps.valid,
+            baseline=config.baseline, vf_coef=hp["vf_coef"], ent_coef=hp["ent_coef"])
         # per-episode policy-gradient estimates (episode axis is 1) → their variance
         per_ep = jax.vmap(policy_grad_flat, in_axes=(None, 1, 1, 1, 1))(
             carry.params, eps.obs, eps.action, G, eps.valid)
-        grad_var = jnp.sum(jnp.var(per_ep, axis=0, ddof=1)) / config.num_episodes
+        grad_var = jnp.sum(jnp.var(per_ep, axis=0, ddof=1)) / config.num_envs
         updates, opt_state = tx.update(grads, carry.opt_state, carry.params)
         params = optax.apply_updates(carry.params, updates)
         ep_return = jnp.sum(eps.reward * eps.valid, axis=0).mean()
@@ -158,12 +169,15 @@ def make_train(config: ReinforceConfig):
                    "batch_steps": jnp.sum(eps.valid)}
         return _Carry(params, opt_state, key), metrics
 
-    def train(key: jax.Array):
+    def train(key: jax.Array, **hyper):
+        hp = config.hyperparameters(**hyper)
+        tx = adam(hp["lr"], max_grad_norm=hp["max_grad_norm"])
         k_init, k_run = jax.random.split(key)
         obs_shape = tuple(env.observation_space(env_params).shape)
         params = network.init(k_init, jnp.zeros((1,) + obs_shape))
-        carry, metrics = jax.lax.scan(update_step, _Carry(params, tx.init(params), k_run),
-                                      None, length=config.num_updates)
+        carry, metrics = jax.lax.scan(functools.partial(update_step, hp, tx),
+                                      _Carry(params, tx.init(params), k_run), None,
+                                      length=config.num_updates)
         metrics["env_steps"] = jnp.cumsum(metrics.pop("batch_steps"))
         return carry.params, metrics
 

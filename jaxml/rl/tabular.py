@@ -20,19 +20,22 @@ target y_t and Q(S_t,A_t) ← Q(S_t,A_t) + α (y_t − Q(S_t,A_t)):
 * Expected SARSA: y_t = R + γ Σ_a π_ε(a|S') Q(S', a) (van Seijen et al. 2009).
 * Q-learning: y_t = R + γ max_a Q(S', a) (Watkins & Dayan 1992).
 
-Terminal successors contribute 0. ``make_train(config, params, policy) -> train(key)``
-follows the PureJaxRL shape: the whole run is one ``lax.scan`` over episodes wrapping a
-``lax.scan`` over steps, so ``jax.jit(jax.vmap(train))(keys)`` runs many seeds at once.
+Terminal successors contribute 0. ``make_train(config, params, policy)`` returns
+``train(key) -> (values, metrics)``, the shape of every agent here (PureJaxRL's): the
+whole run is one ``lax.scan`` over episodes wrapping a ``lax.scan`` over steps, so
+``jax.jit(jax.vmap(train))(keys)`` runs many seeds at once.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
+from jaxml.rl.common import UNIT, UNIT_NONZERO, CheckedConfig
 from jaxml.rl.envs.tabular import TabularEnv, TabularEnvParams
 
 PREDICTION = ("mc_first_visit", "mc_every_visit", "td0", "td_lambda")
@@ -40,17 +43,18 @@ CONTROL = ("sarsa", "expected_sarsa", "q_learning")
 
 
 @dataclasses.dataclass(frozen=True)
-class TabularConfig:
-    """Hyperparameters of a tabular learning run.
+class TabularConfig(CheckedConfig):
+    """Hyperparameters of a tabular learning run (checked at construction; the float
+    fields are continuous hyperparameters that ``train(key, **hyper)`` can override).
 
     Attributes:
       algorithm: one of :data:`PREDICTION` or :data:`CONTROL`.
       num_episodes: episodes per run (the outer scan length).
       max_steps: steps per episode (the inner scan length; the episode is truncated).
-      alpha: step size.
-      gamma: discount.
-      epsilon: exploration rate of the ε-greedy behaviour policy (control).
-      lam: trace decay λ (``td_lambda``).
+      alpha: step size, in (0, 1].
+      gamma: discount, in [0, 1].
+      epsilon: exploration rate of the ε-greedy behaviour policy (control), in [0, 1].
+      lam: trace decay λ (``td_lambda``), in [0, 1].
       offline: ``td_lambda`` only — apply the summed increments at the end of the episode.
     """
 
@@ -63,18 +67,8 @@ class TabularConfig:
     lam: float = 0.9
     offline: bool = False
 
-    def __post_init__(self):
-        if self.algorithm not in PREDICTION + CONTROL:
-            raise ValueError(f"algorithm must be one of {PREDICTION + CONTROL}, "
-                             f"got {self.algorithm!r}")
-        for name in ("num_episodes", "max_steps"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not 0.0 < self.alpha <= 1.0:
-            raise ValueError(f"alpha must be in (0, 1], got {self.alpha}")
-        for name in ("gamma", "epsilon", "lam"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+    RANGES = {"alpha": UNIT_NONZERO, "gamma": UNIT, "epsilon": UNIT, "lam": UNIT}
+    OPTIONS = {"algorithm": PREDICTION + CONTROL}
 
 
 class Trajectory(NamedTuple):
@@ -86,22 +80,6 @@ class Trajectory(NamedTuple):
     next_state: jax.Array
     terminated: jax.Array
     valid: jax.Array
-
-
-class TabularResult(NamedTuple):
-    """Output of a tabular ``train``.
-
-    Attributes:
-      values: final ``(S,)`` V (prediction) or ``(S, A)`` Q (control).
-      value_history: values after each episode, ``(num_episodes, S[, A])``.
-      episode_return: undiscounted return of each episode, ``(num_episodes,)``.
-      episode_length: steps of each episode, ``(num_episodes,)``.
-    """
-
-    values: jax.Array
-    value_history: jax.Array
-    episode_return: jax.Array
-    episode_length: jax.Array
 
 
 def epsilon_greedy(key: jax.Array, q_row: jax.Array, epsilon) -> jax.Array:
@@ -180,28 +158,28 @@ def td_lambda_update(v: jax.Array, traj: Trajectory, alpha, gamma, lam, *,
     return v_new + dv
 
 
-def _control_episode(key, q, env, params, config: TabularConfig):
+def _control_episode(key, q, env, params, config: TabularConfig, hp):
     k_reset, k_act, k_steps = jax.random.split(key, 3)
     _, state = env.reset_env(k_reset, params)
-    a0 = epsilon_greedy(k_act, q[state.s], config.epsilon)
+    a0 = epsilon_greedy(k_act, q[state.s], hp["epsilon"])
     A = q.shape[1]
 
     def step(carry, key):
         q, state, a, done, ret, length = carry
         k_env, k_act = jax.random.split(key)
         s2, new_state, r, term, _ = env.step_env(k_env, state, a, params)
-        a2 = epsilon_greedy(k_act, q[s2], config.epsilon)
+        a2 = epsilon_greedy(k_act, q[s2], hp["epsilon"])
         if config.algorithm == "sarsa":
             boot = q[s2, a2]
         elif config.algorithm == "expected_sarsa":
             greedy = jnp.argmax(q[s2])
-            pi = config.epsilon / A + (1.0 - config.epsilon) * jax.nn.one_hot(greedy, A)
+            pi = hp["epsilon"] / A + (1.0 - hp["epsilon"]) * jax.nn.one_hot(greedy, A)
             boot = jnp.sum(pi * q[s2])
         else:
             boot = jnp.max(q[s2])
-        target = r + config.gamma * jnp.where(term, 0.0, boot)
+        target = r + hp["gamma"] * jnp.where(term, 0.0, boot)
         valid = ~done
-        q = q.at[state.s, a].add(jnp.where(valid, config.alpha * (target - q[state.s, a]), 0.0))
+        q = q.at[state.s, a].add(jnp.where(valid, hp["alpha"] * (target - q[state.s, a]), 0.0))
         ret = ret + jnp.where(valid, r, 0.0)
         length = length + valid.astype(jnp.int32)
         return (q, new_state, a2, done | term, ret, length), None
@@ -214,12 +192,18 @@ def _control_episode(key, q, env, params, config: TabularConfig):
 
 def make_train(config: TabularConfig, params: TabularEnvParams,
                policy: jax.Array | None = None):
-    """Build ``train(key) -> TabularResult`` for one tabular run.
+    """Build ``train(key, **hyper) -> (values, metrics)`` for one tabular run.
 
     Args:
       config: :class:`TabularConfig`.
       params: the MDP (from :mod:`jaxml.rl.envs`).
       policy: ``(S, A)`` policy to evaluate; required for prediction algorithms.
+
+    ``hyper`` overrides ``alpha``, ``gamma``, ``epsilon`` or ``lam`` with scalar arrays (one
+    compile per sweep). ``values`` is the final ``(S,)`` V (prediction) or ``(S, A)`` Q
+    (control); ``metrics`` holds ``value_history`` ``(num_episodes, S[, A])`` (the values
+    after each episode), ``episode_return`` and ``episode_length`` ``(num_episodes,)``
+    (undiscounted return and steps of each episode).
     """
     if not isinstance(config, TabularConfig):
         raise TypeError(f"config must be TabularConfig, got {type(config).__name__}")
@@ -235,29 +219,31 @@ def make_train(config: TabularConfig, params: TabularEnvParams,
         if policy.shape != (S, A):
             raise ValueError(f"policy must have shape {(S, A)}, got {policy.shape}")
 
-    def episode_prediction(v, key):
+    def episode_prediction(hp, v, key):
         traj = rollout(key, env, params, policy, config.max_steps)
         if config.algorithm in ("mc_first_visit", "mc_every_visit"):
-            v = mc_update(v, traj, config.alpha, config.gamma,
+            v = mc_update(v, traj, hp["alpha"], hp["gamma"],
                           first_visit=config.algorithm == "mc_first_visit")
         else:
-            lam = 0.0 if config.algorithm == "td0" else config.lam
-            v = td_lambda_update(v, traj, config.alpha, config.gamma, lam,
+            lam = 0.0 if config.algorithm == "td0" else hp["lam"]
+            v = td_lambda_update(v, traj, hp["alpha"], hp["gamma"], lam,
                                  offline=config.offline and config.algorithm == "td_lambda")
         ret = jnp.sum(jnp.where(traj.valid, traj.reward, 0.0))
         return v, (v, ret, jnp.sum(traj.valid.astype(jnp.int32)))
 
-    def episode_control(q, key):
-        q, ret, length = _control_episode(key, q, env, params, config)
+    def episode_control(hp, q, key):
+        q, ret, length = _control_episode(key, q, env, params, config, hp)
         return q, (q, ret, length)
 
-    def train(key: jax.Array) -> TabularResult:
+    def train(key: jax.Array, **hyper):
+        hp = config.hyperparameters(**hyper)
         keys = jax.random.split(key, config.num_episodes)
         if prediction:
-            values, (hist, ret, length) = jax.lax.scan(episode_prediction, jnp.zeros(S), keys)
+            episode, init = episode_prediction, jnp.zeros(S)
         else:
-            values, (hist, ret, length) = jax.lax.scan(episode_control, jnp.zeros((S, A)), keys)
-        return TabularResult(values, hist, ret, length)
+            episode, init = episode_control, jnp.zeros((S, A))
+        values, (hist, ret, length) = jax.lax.scan(functools.partial(episode, hp), init, keys)
+        return values, {"value_history": hist, "episode_return": ret, "episode_length": length}
 
     return train
 
@@ -282,7 +268,6 @@ __all__ = [
     "CONTROL",
     "PREDICTION",
     "TabularConfig",
-    "TabularResult",
     "Trajectory",
     "discounted_returns",
     "epsilon_greedy",

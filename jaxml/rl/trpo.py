@@ -18,7 +18,8 @@ The critic is fit separately by Adam on ½(V − V̂)² over ``value_epochs`` mi
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
@@ -27,7 +28,13 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from jaxml.rl.common import (
+    NONNEGATIVE,
+    POSITIVE,
+    UNIT,
     ActorCritic,
+    AgentConfig,
+    Interval,
+    adam,
     RolloutState,
     categorical_entropy,
     categorical_log_prob,
@@ -39,46 +46,31 @@ from jaxml.rl.common import (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class TRPOConfig:
-    """TRPO hyperparameters."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TRPOConfig(AgentConfig):
+    """TRPO hyperparameters (the shared block is :class:`~jaxml.rl.common.AgentConfig`;
+    its ``lr`` is the critic's Adam learning rate — the policy step is set by ``max_kl``)."""
 
-    env_name: str = "CartPole-v1"
     num_envs: int = 8
     num_steps: int = 256
-    total_timesteps: int = 500_000
-    gamma: float = 0.99
+    lr: float = 1e-3
     gae_lambda: float = 0.95
     max_kl: float = 0.01
     cg_iters: int = 10
     cg_damping: float = 0.1
     line_search_steps: int = 10
     backtrack: float = 0.5
-    value_lr: float = 1e-3
     value_epochs: int = 5
     value_minibatches: int = 8
-    hidden: Sequence[int] = (64, 64)
-    activation: str = "tanh"
+
+    RANGES = {**AgentConfig.RANGES, "gae_lambda": UNIT, "max_kl": POSITIVE,
+              "cg_damping": NONNEGATIVE, "backtrack": Interval(0.0, 1.0)}
 
     def __post_init__(self):
-        for name in ("num_envs", "num_steps", "cg_iters", "line_search_steps",
-                     "value_epochs", "value_minibatches"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.max_kl <= 0:
-            raise ValueError(f"max_kl must be > 0, got {self.max_kl}")
-        if self.total_timesteps < self.batch_size:
-            raise ValueError(f"total_timesteps must be >= num_envs*num_steps={self.batch_size}")
-        if self.batch_size % self.value_minibatches:
-            raise ValueError(f"value_minibatches must divide {self.batch_size}")
-
-    @property
-    def batch_size(self) -> int:
-        return self.num_envs * self.num_steps
-
-    @property
-    def num_updates(self) -> int:
-        return self.total_timesteps // self.batch_size
+        super().__post_init__()
+        if self.steps_per_update % self.value_minibatches:
+            raise ValueError(f"value_minibatches must divide num_envs * num_steps = "
+                             f"{self.steps_per_update}, got {self.value_minibatches}")
 
 
 def conjugate_gradient(matvec: Callable[[jax.Array], jax.Array], b: jax.Array,
@@ -113,17 +105,18 @@ class _Carry(NamedTuple):
 
 
 def make_train(config: TRPOConfig):
-    """``train(key) -> (params, metrics)``; metrics per update: ``episode_return``, ``kl``,
+    """Build ``train(key, **hyper) -> (params, metrics)``.
+
+    ``hyper`` overrides any float field of ``config`` with a scalar array (one compile per
+    sweep). ``metrics`` holds ``(num_updates,)`` arrays: ``episode_return``, ``kl``,
     ``surrogate_gain``, ``step_fraction`` (accepted βᵏ, 0 if rejected), ``value_loss``,
-    ``entropy``, ``env_steps``."""
+    ``entropy``, ``env_steps`` (cumulative).
+    """
     if not isinstance(config, TRPOConfig):
         raise TypeError(f"config must be TRPOConfig, got {type(config).__name__}")
     env, env_params = make_env(config.env_name)
     network = ActorCritic(env.action_space(env_params).n, tuple(config.hidden), config.activation)
-    vtx = optax.adam(config.value_lr)
-    fractions = config.backtrack ** jnp.arange(config.line_search_steps)
-
-    def policy_update(params, obs, action, old_logp, adv):
+    def policy_update(hp, params, obs, action, old_logp, adv):
         actor = params["params"]["actor"]
         flat0, unravel = ravel_pytree(actor)
         old_logits = jax.lax.stop_gradient(network.apply(params, obs, method=ActorCritic.logits))
@@ -142,17 +135,18 @@ def make_train(config: TRPOConfig):
             return jnp.mean(jnp.sum(jnp.exp(old_logq) * (old_logq - logq), axis=-1))
 
         def fisher_vp(v):
-            return jax.jvp(jax.grad(kl), (flat0,), (v,))[1] + config.cg_damping * v
+            return jax.jvp(jax.grad(kl), (flat0,), (v,))[1] + hp["cg_damping"] * v
 
         g = jax.grad(surrogate)(flat0)
         x = conjugate_gradient(fisher_vp, g, config.cg_iters)
         shs = jnp.vdot(x, fisher_vp(x))
-        full_step = jnp.sqrt(2.0 * config.max_kl / jnp.maximum(shs, 1e-12)) * x
+        full_step = jnp.sqrt(2.0 * hp["max_kl"] / jnp.maximum(shs, 1e-12)) * x
+        fractions = hp["backtrack"] ** jnp.arange(config.line_search_steps)
         base = surrogate(flat0)
         cands = flat0[None, :] + fractions[:, None] * full_step[None, :]
         gains = jax.vmap(surrogate)(cands) - base
         kls = jax.vmap(kl)(cands)
-        ok = (kls <= config.max_kl) & (gains > 0)
+        ok = (kls <= hp["max_kl"]) & (gains > 0)
         idx = jnp.argmax(ok)
         accepted = ok[idx]
         new_flat = jnp.where(accepted, cands[idx], flat0)
@@ -166,8 +160,8 @@ def make_train(config: TRPOConfig):
         v = network.apply(p, obs, method=ActorCritic.value)
         return 0.5 * jnp.mean((v - target) ** 2)
 
-    def value_update(params, opt_state, obs, target, key):
-        mb = config.batch_size // config.value_minibatches
+    def value_update(vtx, params, opt_state, obs, target, key):
+        mb = config.steps_per_update // config.value_minibatches
 
         def minibatch(c, idx):
             critic, opt_state = c
@@ -176,7 +170,7 @@ def make_train(config: TRPOConfig):
             return (optax.apply_updates(critic, updates), opt_state), loss
 
         def epoch(c, key):
-            perm = jax.random.permutation(key, config.batch_size)
+            perm = jax.random.permutation(key, config.steps_per_update)
             return jax.lax.scan(minibatch, c, perm.reshape(config.value_minibatches, mb))
 
         (critic, opt_state), losses = jax.lax.scan(
@@ -184,18 +178,19 @@ def make_train(config: TRPOConfig):
             jax.random.split(key, config.value_epochs))
         return {"params": {**params["params"], "critic": critic}}, opt_state, losses.mean()
 
-    def update_step(carry: _Carry, _):
+    def update_step(hp, vtx, carry: _Carry, _):
         key, k_roll, k_val = jax.random.split(carry.key, 3)
         rollout, traj = collect_rollout(k_roll, network, carry.params, env, env_params,
                                         carry.rollout, config.num_steps)
         adv, target = gae_advantages(traj.reward, traj.value, traj.next_value,
-                                     traj.terminated, traj.done, config.gamma,
-                                     config.gae_lambda)
+                                     traj.terminated, traj.done, hp["gamma"],
+                                     hp["gae_lambda"])
         obs, action, logp, adv, target = flatten_steps(
             (traj.obs, traj.action, traj.log_prob, adv, target))
         adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-        params, (kl, gain, frac) = policy_update(carry.params, obs, action, logp, adv)
-        params, vopt, vloss = value_update(params, carry.value_opt_state, obs, target, k_val)
+        params, (kl, gain, frac) = policy_update(hp, carry.params, obs, action, logp, adv)
+        params, vopt, vloss = value_update(vtx, params, carry.value_opt_state, obs, target,
+                                           k_val)
         entropy = jnp.mean(categorical_entropy(
             network.apply(params, obs, method=ActorCritic.logits)))
         metrics = {"episode_return": rollout.stats.last_return.mean(), "kl": kl,
@@ -203,14 +198,17 @@ def make_train(config: TRPOConfig):
                    "entropy": entropy}
         return _Carry(params, vopt, rollout, key), metrics
 
-    def train(key: jax.Array):
+    def train(key: jax.Array, **hyper):
+        hp = config.hyperparameters(**hyper)
+        vtx = adam(hp["lr"])
         k_init, k_env, k_run = jax.random.split(key, 3)
         obs_shape = tuple(env.observation_space(env_params).shape)
         params = network.init(k_init, jnp.zeros((1,) + obs_shape))
         carry = _Carry(params, vtx.init(params["params"]["critic"]),
                        reset_envs(k_env, env, env_params, config.num_envs), k_run)
-        carry, metrics = jax.lax.scan(update_step, carry, None, length=config.num_updates)
-        metrics["env_steps"] = jnp.arange(1, config.num_updates + 1) * config.batch_size
+        carry, metrics = jax.lax.scan(functools.partial(update_step, hp, vtx), carry, None,
+                                      length=config.num_updates)
+        metrics["env_steps"] = jnp.arange(1, config.num_updates + 1) * config.steps_per_update
         return carry.params, metrics
 
     return train

@@ -46,8 +46,9 @@ def test_update_statistics_and_gradient_bandit_rule():
 
 def test_ucb_pulls_each_arm_first_and_thompson_posterior():
     cfg = bandits.BanditConfig("ucb1", horizon=3)
-    res = bandits.make_run(cfg)(jax.random.PRNGKey(0), jnp.asarray(MEANS, jnp.float32))
-    assert sorted(np.asarray(res.actions).tolist()) == [0, 1, 2]
+    state, m = bandits.make_train(cfg, MEANS)(jax.random.PRNGKey(0))
+    assert sorted(np.asarray(m["action"]).tolist()) == [0, 1, 2]
+    np.testing.assert_array_equal(state.counts, [1, 1, 1])
     # Beta posterior after many successes on arm 2 concentrates Thompson on arm 2
     ts = bandits.BanditConfig("thompson")
     state = bandits.BanditState(jnp.array([50.0, 50.0, 50.0]), jnp.array([10.0, 20.0, 45.0]),
@@ -66,18 +67,14 @@ def test_lai_robbins_constant_by_hand():
 
 
 @pytest.mark.parametrize("algorithm", bandits.ALGORITHMS)
-def test_jit_matches_eager_shapes_and_determinism(algorithm):
+def test_jit_matches_eager(algorithm):
     reward = "gaussian" if algorithm == "thompson" else "bernoulli"
-    cfg = bandits.BanditConfig(algorithm, reward=reward, horizon=25)
-    run = bandits.make_run(cfg)
-    means = jnp.asarray(MEANS, jnp.float32)
-    eager = run(jax.random.PRNGKey(4), means)
-    jitted = jax.jit(run)(jax.random.PRNGKey(4), means)
-    np.testing.assert_array_equal(eager.actions, jitted.actions)
-    np.testing.assert_allclose(eager.rewards, jitted.rewards, rtol=1e-6)
-    assert eager.actions.shape == (25,) and eager.regret.dtype == jnp.float32
-    np.testing.assert_array_equal(jax.jit(run)(jax.random.PRNGKey(4), means).actions,
-                                  jitted.actions)
+    train = bandits.make_train(bandits.BanditConfig(algorithm, reward=reward, horizon=25), MEANS)
+    _, eager = train(jax.random.PRNGKey(4))
+    _, jitted = jax.jit(train)(jax.random.PRNGKey(4))
+    np.testing.assert_array_equal(eager["action"], jitted["action"])
+    np.testing.assert_allclose(eager["reward"], jitted["reward"], rtol=1e-6)
+    assert eager["regret"].dtype == jnp.float32
 
 
 def test_bad_inputs_raise():
@@ -91,3 +88,7 @@ def test_bad_inputs_raise():
         bandits.regret_curves(jax.random.PRNGKey(0), bandits.BanditConfig(), [0.5, 1.5])
     with pytest.raises(ValueError, match="num_runs"):
         bandits.regret_curves(jax.random.PRNGKey(0), bandits.BanditConfig(), MEANS, 0)
+    with pytest.raises(ValueError, match="means"):
+        bandits.make_train(bandits.BanditConfig(), [0.5, float("nan")])
+    with pytest.raises(TypeError, match="config"):
+        bandits.make_train({"algorithm": "ucb1"}, MEANS)

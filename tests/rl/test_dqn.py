@@ -95,3 +95,21 @@ def test_config_validation():
         dqn.DQNConfig(distributional=True, v_min=1.0, v_max=0.0)
     with pytest.raises(ValueError, match="buffer_size"):
         dqn.DQNConfig(buffer_size=5)
+
+
+def test_dqn_learns_cartpole_and_acts_greedily():
+    """Training return after 15k steps, 3 seeds (a random policy returns ≈ 22); the greedy
+    actor of ``make_act`` is the argmax of the trained Q-network."""
+    cfg = dqn.DQNConfig(num_envs=4, total_timesteps=15_000, buffer_size=10_000, batch_size=64,
+                        learning_starts=1_000, target_update_interval=25, lr=1e-3,
+                        eps_fraction=0.6, hidden=(64, 64))
+    params, m = jax.jit(jax.vmap(dqn.make_train(cfg)))(
+        jax.random.split(jax.random.PRNGKey(0), 3))
+    ret = np.asarray(m["episode_return"])
+    late = ret[:, -(ret.shape[1] // 10):].mean(1)  # measured: 236, 196, 219
+    assert late.min() > 90 and late.mean() > 120, late
+    first = jax.tree.map(lambda x: x[0], params)
+    obs = jnp.asarray(np.random.default_rng(0).normal(size=(5, 4)), jnp.float32)
+    q = dqn.QNetwork(2, cfg.hidden).apply(first, obs)
+    np.testing.assert_array_equal(dqn.make_act(cfg)(first, jax.random.PRNGKey(0), obs),
+                                  np.argmax(q, -1))
