@@ -45,6 +45,7 @@ from jaxml.core import (
     check_array,
     check_int,
     check_positive,
+    check_same_length,
     check_X,
 )
 
@@ -238,6 +239,22 @@ def _check_folds(folds: Folds, n: int) -> Folds:
     return folds
 
 
+def _check_param_names(estimator_factory: Callable, grid: dict) -> None:
+    """Every grid name is a parameter of the factory (unless it takes ``**kwargs``)."""
+    try:
+        params = inspect.signature(estimator_factory).parameters
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    valid = [name for name, p in params.items()
+             if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    unknown = [name for name in grid if name not in valid]
+    if unknown:
+        raise ValueError(f"param_grid names {unknown} are not parameters of the estimator "
+                         f"factory; valid names: {valid}")
+
+
 def _accepts_sample_weight(fit: Callable) -> bool:
     try:
         return "sample_weight" in inspect.signature(fit).parameters
@@ -323,15 +340,15 @@ def cross_validate(estimator_factory: Callable, X: Any, y: Any, param_grid: dict
     object (a module-level function, not a fresh lambda) to reuse it across calls.
     """
     X = check_X(X)
-    y = jnp.asarray(y)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"X and y must have the same number of rows, got {X.shape[0]} and {y.shape[0]}")
+    y = check_array(y, "y", ndim=(1, 2))
+    check_same_length(X, y, "X", "y")
     folds = _check_folds(folds, X.shape[0])
     grid, n_cand = _grid(param_grid)
     score = _scorer(scorer)
     if batch_size is not None:
         batch_size = min(check_int(batch_size, "batch_size", minimum=1), n_cand)
     first = {k: v[0] for k, v in grid.items()}
+    _check_param_names(estimator_factory, grid)
     weighted = _accepts_sample_weight(estimator_factory(**first).fit)
     train_w = folds.train.astype(X.dtype)
     test_w = folds.test.astype(X.dtype)
@@ -397,7 +414,8 @@ def learning_curve(estimator_factory: Callable, X: Any, y: Any, train_sizes: Any
       scores are computed on the m rows used for fitting.
     """
     X = check_X(X)
-    y = jnp.asarray(y)
+    y = check_array(y, "y", ndim=(1, 2))
+    check_same_length(X, y, "X", "y")
     folds = _check_folds(folds, X.shape[0])
     train = np.asarray(folds.train)
     n_max = int(train.sum(axis=1).min())

@@ -10,6 +10,14 @@ can be ``jax.jit``-ed and ``jax.vmap``-ed over hyperparameters, folds or seeds::
     y_hat = est.predict(params, X_new)
 
 Stochastic estimators take ``key`` first: ``est.fit(key, X, y)``.
+
+Optional outputs are trailing fields that default to ``None`` (so ``Regressor(fit,
+predict)`` still builds a plain regressor): ``predict_std`` for models with a predictive
+distribution, ``decision_function`` for margin classifiers, and ``predict_samples`` for
+methods that represent their predictive by ``S`` draws (posterior samples, dropout masks,
+ensemble members), returning :class:`PredictiveSamples`. ``S`` is a static factory
+hyperparameter; a method whose draws are deterministic still takes (and ignores) the key,
+so every method is called the same way.
 """
 
 from __future__ import annotations
@@ -19,19 +27,48 @@ from typing import Any, Callable, NamedTuple
 Params = Any
 
 
+class PredictiveSamples(NamedTuple):
+    """``S`` draws of a predictive distribution at ``n`` inputs.
+
+    Attributes:
+      draws: per-draw predictive means ``(S, n)`` (regression) or class probabilities
+        ``(S, n, C)`` (classification).
+      noise_variance: per-draw observation-noise variances ``(S, n)`` (regression), or
+        ``None`` (classification), so the predictive variance splits as
+        ``mean(noise_variance) + var(draws)`` (law of total variance).
+    """
+
+    draws: Any
+    noise_variance: Any = None
+
+
 class Regressor(NamedTuple):
-    """``fit(X, y) -> params``; ``predict(params, X) -> y_hat``."""
+    """``fit(X, y) -> params``; ``predict(params, X) -> y_hat``.
+
+    Optional: ``predict_std(params, X) -> (n,)``, the standard deviation of the
+    predictive distribution of a new observation at ``X`` (each model documents whether
+    observation noise is included); ``predict_samples(key, params, X) ->
+    PredictiveSamples``.
+    """
 
     fit: Callable[..., Params]
     predict: Callable[..., Any]
+    predict_std: Callable[..., Any] | None = None
+    predict_samples: Callable[..., PredictiveSamples] | None = None
 
 
 class Classifier(NamedTuple):
-    """Adds ``predict_proba(params, X) -> (n, n_classes)`` probabilities."""
+    """Adds ``predict_proba(params, X) -> (n, n_classes)`` probabilities.
+
+    Optional: ``decision_function(params, X)`` (margins; their shape is documented by the
+    model) and ``predict_samples(key, params, X) -> PredictiveSamples``.
+    """
 
     fit: Callable[..., Params]
     predict: Callable[..., Any]
     predict_proba: Callable[..., Any]
+    decision_function: Callable[..., Any] | None = None
+    predict_samples: Callable[..., PredictiveSamples] | None = None
 
 
 class Transformer(NamedTuple):

@@ -102,13 +102,14 @@ def _check_source(source, num_nodes):
 
 
 def _adjacency(num_nodes, edges, weights, directed):
-    """Neighbour lists in insertion order, without duplicate neighbours."""
+    """Neighbour lists in insertion order, without duplicate neighbours; of parallel
+    edges the lightest is kept."""
     adj: list[dict[int, float]] = [dict() for _ in range(num_nodes)]
     ws = weights if weights is not None else np.ones(len(edges))
     for (u, v), w in zip(edges.tolist(), ws.tolist()):
-        adj[u][v] = w
-        if not directed:
-            adj[v][u] = w
+        arcs = [(u, v)] if directed else [(u, v), (v, u)]
+        for a, b in arcs:
+            adj[a][b] = min(w, adj[a].get(b, np.inf))
     return adj
 
 

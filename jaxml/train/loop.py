@@ -30,7 +30,13 @@ import optax
 from tqdm.auto import tqdm
 
 from jaxml.core.random import as_key
-from jaxml.core.validation import check_array, check_int, check_option, check_same_length
+from jaxml.core.validation import (
+    check_array,
+    check_class_codes,
+    check_int,
+    check_option,
+    check_same_length,
+)
 from jaxml.data.batching import epoch_batches
 from jaxml.train import checkpoint as ckpt
 from jaxml.train.state import TASKS, TrainState, create_train_state, default_loss, evaluate, train_step
@@ -102,20 +108,40 @@ def _check_data(data: Any, name: str, task: str) -> tuple[jax.Array, jax.Array]:
     X = check_array(data[0], f"{name}[0] (X)", ndim=(2, 3), dtype_kind="f")
     if task == "classification":
         y = check_array(data[1], f"{name}[1] (y)", ndim=1, dtype_kind="i")
-        if int(y.min()) < 0:
-            raise ValueError(f"{name}[1] (y) must hold class indices >= 0")
+        check_class_codes(y, f"{name}[1] (y)", min_classes=1)
     else:
         y = check_array(data[1], f"{name}[1] (y)", ndim=(1, 2), dtype_kind="f")
     check_same_length(X, y, f"{name}[0] (X)", f"{name}[1] (y)")
     return X, y
 
 
+def _output_size(model: nn.Module, sample_x: jax.Array) -> int:
+    """The size of the model's last output axis, from shapes alone (no compilation)."""
+    def outputs(key, x):
+        return model.apply(model.init(key, x, train=False), x, train=False)
+
+    return jax.eval_shape(outputs, jax.random.PRNGKey(0), sample_x).shape[-1]
+
+
+def _check_labels_fit_outputs(model, train, eval) -> None:
+    """Class indices must address the model's logits: a label ``>= n_outputs`` would index
+    past them and turn the cross-entropy into NaN."""
+    n_outputs = _output_size(model, train[0][:1])
+    for name, (_, y) in (("train", train), ("eval", eval)):
+        if int(y.max()) >= n_outputs:
+            raise ValueError(f"{name}[1] (y) holds class index {int(y.max())}, but the model "
+                             f"has {n_outputs} outputs (class indices must be < {n_outputs})")
+
+
 def _fit(keys, model, tx, train, eval, *, epochs, batch_size, task, loss_fn, chunk_epochs,
          checkpoint_dir, progress, vmapped: bool) -> FitResult:
     check_option(task, "task", TASKS)
     check_int(epochs, "epochs", minimum=1)
+    check_int(batch_size, "batch_size", minimum=1)
     train = _check_data(train, "train", task)
     eval = train if eval is None else _check_data(eval, "eval", task)
+    if task == "classification" and loss_fn is None:
+        _check_labels_fit_outputs(model, train, eval)
     if batch_size > train[0].shape[0]:
         raise ValueError(
             f"batch_size ({batch_size}) exceeds the number of training examples "

@@ -154,6 +154,61 @@ def test_numpyro_model_marginalises_states():
     np.testing.assert_allclose(value, prior + np.log(evidence), rtol=1e-5)
 
 
+def test_long_sequence_posteriors_match_hmmlearn_in_float32():
+    """Per-step normalisation: at T = 3000 in float32 the rows of γ still sum to 1 and the
+    expected transition counts to T - 1 (unscaled messages gave 0.974 and 2964)."""
+    params = _cat_params()
+    _, obs = hmm.sample(4, params, 3000)
+    post = hmm.forward_backward(params, obs)
+    assert post.smoothed.dtype == jnp.float32
+    np.testing.assert_allclose(post.smoothed.sum(1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(post.expected_transitions.sum(), 2999.0, rtol=1e-5)
+    X = np.asarray(obs)[:, None]
+    ref = hl.CategoricalHMM(n_components=3)
+    ref.startprob_, ref.transmat_, ref.emissionprob_ = PI, A, B
+    np.testing.assert_allclose(post.smoothed, ref.predict_proba(X), atol=1e-4)
+    np.testing.assert_allclose(post.log_likelihood, ref.score(X), rtol=1e-6)
+    one_em_step = hl.CategoricalHMM(n_components=3, n_iter=1, init_params="", params="t")
+    one_em_step.startprob_, one_em_step.transmat_, one_em_step.emissionprob_ = PI, A, B
+    one_em_step.fit(X)
+    counts = np.asarray(post.expected_transitions)
+    np.testing.assert_allclose(counts / counts.sum(1, keepdims=True), one_em_step.transmat_,
+                               atol=1e-4)
+
+
+@pytest.mark.parametrize("field, value, match", [
+    ("transition_matrix", [[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+     "params.transition_matrix must be a stochastic matrix: entries must sum to 1"),
+    ("initial_probs", [1.2, -0.1, -0.1], "params.initial_probs must be a probability vector: "
+                                         "found negative"),
+    ("initial_probs", [np.nan, 0.5, 0.5], "params.initial_probs must be finite"),
+    ("emission_probs", [[0.5, 0.5, 0.5]] * 3, "params.emission_probs must be a stochastic"),
+])
+def test_parameters_must_be_probabilities(field, value, match):
+    bad = _cat_params().replace(**{field: jnp.asarray(value, jnp.float32)})
+    _, obs = hmm.sample(0, _cat_params(), 5)
+    for entry in (hmm.log_likelihood, hmm.viterbi, hmm.forward_backward):
+        with pytest.raises(ValueError, match=match):
+            entry(bad, obs)
+    with pytest.raises(ValueError, match=match.replace("params.", "init.")):
+        hmm.baum_welch(bad, obs)
+    with pytest.raises(ValueError, match="params.variances must be > 0"):
+        hmm.sample(0, _gauss_params().replace(variances=-jnp.ones((3, 2))), 4)
+
+
+def test_viterbi_is_max_product_on_the_chain():
+    """One Viterbi: the HMM's equals the chain DP of jaxml.math.algorithms on log π + ℓ."""
+    from jaxml.math.algorithms import max_product_chain
+    params = _gauss_params()
+    _, obs = hmm.sample(5, params, 40)
+    unary = np.asarray(hmm.emission_log_likelihoods(params, obs)).copy()
+    unary[0] += np.log(PI)
+    path, score = max_product_chain(unary, np.log(A))
+    ours, ours_score = hmm.viterbi(params, obs)
+    np.testing.assert_array_equal(ours, path)
+    np.testing.assert_allclose(ours_score, score, rtol=1e-6)
+
+
 def test_bad_input():
     params = _cat_params()
     with pytest.raises(ValueError, match="obs"):

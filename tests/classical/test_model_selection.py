@@ -180,6 +180,15 @@ def test_cross_validate_bad_input():
         MS.cross_validate(linear.ridge, XR, YR, None, MS.kfold(30, 3), "r2")
     with pytest.raises(TypeError, match="folds"):
         MS.cross_validate(linear.ridge, XR, YR, None, [(0, 1)], "r2")
+    with pytest.raises(ValueError, match=r"names \['c'\] are not parameters .*valid names: \['C'\]"):
+        MS.cross_validate(lambda C: linear.logistic_regression(C=C, n_classes=2), XR, YC,
+                          {"c": [1.0]}, MS.kfold(40, 4))
+    with pytest.raises(ValueError, match=r"names \['alpah'\].*'alpha', 'fit_intercept'"):
+        MS.grid_search(linear.ridge, XR, YR, {"alpah": [1.0]}, MS.kfold(40, 4), "r2")
+    with pytest.raises(ValueError, match="y must be finite"):
+        MS.cross_validate(linear.ridge, XR, np.full(40, np.nan), None, MS.kfold(40, 4), "r2")
+    with pytest.raises(ValueError, match="X and y must have the same number of rows"):
+        MS.learning_curve(linear.ridge, XR, YR[:30], [1.0], MS.kfold(40, 4), "r2")
 
 
 def test_validation_and_learning_curves_match_sklearn():

@@ -60,6 +60,29 @@ def test_dijkstra_and_bellman_ford_match_networkx():
                     assert p == -1
 
 
+@pytest.mark.parametrize("directed", [True, False])
+def test_dijkstra_keeps_the_lightest_of_parallel_edges(directed):
+    """Each edge drawn twice or three times with different weights: the shortest paths
+    equal networkx's on the multigraph (which relaxes every parallel edge), and Bellman–Ford
+    agrees."""
+    rng = np.random.default_rng(7)
+    n, edges, weights, _ = _random_graph(11, n=8, p=0.4, directed=directed)
+    copies = rng.integers(1, 4, size=len(edges))
+    multi_edges = np.repeat(edges, copies, axis=0)
+    multi_weights = np.round(rng.uniform(1.0, 10.0, size=len(multi_edges)), 3)
+    g = nx.MultiDiGraph() if directed else nx.MultiGraph()
+    g.add_nodes_from(range(n))
+    for (u, v), w in zip(multi_edges.tolist(), multi_weights.tolist()):
+        g.add_edge(u, v, weight=w)
+    ref = nx.single_source_dijkstra_path_length(g, 0)
+    expected = np.array([ref.get(i, np.inf) for i in range(n)])
+    assert (copies > 1).any() and np.isfinite(expected).sum() > 3
+    got = al.dijkstra(n, multi_edges, multi_weights, 0, directed=directed)
+    np.testing.assert_allclose(got.dist, expected)
+    (bf, _) = al.bellman_ford(n, multi_edges, multi_weights, 0, directed=directed)
+    np.testing.assert_allclose(bf.dist, expected, rtol=1e-6)
+
+
 def test_bellman_ford_negative_weights_and_cycles():
     for seed in range(4):
         n, edges, weights, g = _random_graph(seed, n=7, p=0.35, directed=True,
