@@ -16,7 +16,8 @@ computed with a Cholesky factor (Algorithm 2.1 of R&W). The fully Bayesian predi
 mixes these over the hyperparameter posterior: mean :math:`\\mathbb E[\\mu^*]`, variance
 :math:`\\mathbb E[\\Sigma^*_{ii}] + \\mathrm{Var}[\\mu^*_i]` (+ :math:`\\mathbb E\\sigma^2`
 for a new noisy observation), evaluated ``chunk_size`` samples at a time with
-``lax.map`` so memory stays bounded.
+``lax.map`` so memory stays bounded. :func:`gp_nuts` packages NUTS and this predictive as
+an estimator.
 """
 
 from __future__ import annotations
@@ -29,16 +30,27 @@ import numpyro
 import numpyro.distributions as dist
 
 from jaxml.bayes.inference import run_nuts
-from jaxml.core import as_key, check_int, check_X, check_X_y
+from jaxml.classical import kernels
+from jaxml.core import (
+    Regressor,
+    as_key,
+    check_int,
+    check_n_features,
+    check_X,
+    check_X_y,
+    pytree_dataclass,
+)
+from jaxml.core.estimator import PredictiveSamples
 
 __all__ = ["rbf_kernel", "model", "predict", "fit_nuts", "GPPrediction",
-           "posterior_predictive"]
+           "posterior_predictive", "GPPosterior", "gp_nuts"]
 
 
 def rbf_kernel(X1: jax.Array, X2: jax.Array, amplitude: Any, lengthscale: Any) -> jax.Array:
-    """``s² exp(-|x - x'|² / (2ℓ²))`` between the rows of ``X1`` and ``X2``."""
-    sq = (jnp.sum(X1**2, 1)[:, None] + jnp.sum(X2**2, 1)[None, :] - 2.0 * X1 @ X2.T)
-    return amplitude**2 * jnp.exp(-0.5 * jnp.maximum(sq, 0.0) / lengthscale**2)
+    """``s² exp(-|x - x'|² / (2ℓ²))`` between the rows of ``X1`` and ``X2``: the canonical
+    :func:`jaxml.classical.kernels.rbf_kernel` with ``γ = 1/2`` on inputs scaled by ``1/ℓ``."""
+    scaled = 1.0 / lengthscale
+    return amplitude**2 * kernels.rbf_kernel(X1 * scaled, X2 * scaled, gamma=0.5)
 
 
 def model(X: jax.Array, y: jax.Array | None = None, *, jitter: float = 1e-6,
@@ -139,3 +151,64 @@ def posterior_predictive(key: Any, samples: dict, X: Any, y: Any, X_new: Any, *,
         draws = means + jnp.sqrt(variances) * eps
     return GPPrediction(mean=mean, variance=latent_var + noise_var,
                         latent_variance=latent_var, samples=draws)
+
+
+@pytree_dataclass
+class GPPosterior:
+    """Training data and NUTS samples ``{amplitude, lengthscale, noise}`` of :func:`model`."""
+
+    X_fit: jax.Array
+    y_fit: jax.Array
+    samples: dict
+
+
+def gp_nuts(*, num_warmup: int = 500, num_samples: int = 500, jitter: float = 1e-6,
+            chunk_size: int = 50, amplitude_prior: tuple[float, float] = (0.0, 1.0),
+            lengthscale_prior: tuple[float, float] = (0.0, 1.0),
+            noise_prior: tuple[float, float] = (-2.0, 1.0)) -> Regressor:
+    """Fully Bayesian GP regression: NUTS over the hyperparameters of :func:`model`.
+
+    Args:
+      num_warmup, num_samples: NUTS budget (static); ``num_samples`` is also S, the
+        number of predictive draws.
+      jitter, amplitude_prior, lengthscale_prior, noise_prior: as in :func:`model`.
+      chunk_size: hyperparameter samples evaluated together at prediction.
+
+    Returns:
+      ``Regressor(fit, predict, predict_std, predict_samples)``: ``fit(key, X, y) ->
+      GPPosterior``; ``predict`` the mixture mean; ``predict_std`` the standard deviation
+      of a new noisy observation (:class:`GPPrediction`'s ``variance``);
+      ``predict_samples(key, params, X)`` one draw of ``f*`` per hyperparameter sample
+      with that sample's ``noise²``.
+    """
+    num_warmup = check_int(num_warmup, "num_warmup", minimum=1)
+    num_samples = check_int(num_samples, "num_samples", minimum=1)
+    priors = dict(amplitude_prior=amplitude_prior, lengthscale_prior=lengthscale_prior,
+                  noise_prior=noise_prior)
+
+    def fit(key: Any, X: Any, y: Any) -> GPPosterior:
+        X, y = check_X_y(X, y)
+        samples = fit_nuts(key, X, y, num_warmup=num_warmup, num_samples=num_samples,
+                           jitter=jitter, **priors)
+        return GPPosterior(X, y, samples)
+
+    def _predictive(key, params: GPPosterior, X: Any, draws: bool) -> GPPrediction:
+        X = check_X(X)
+        check_n_features(X, params.X_fit.shape[1])
+        return posterior_predictive(key, params.samples, params.X_fit, params.y_fit, X,
+                                    chunk_size=chunk_size, jitter=jitter,
+                                    return_samples=draws)
+
+    def predict(params: GPPosterior, X: Any) -> jax.Array:
+        return _predictive(0, params, X, False).mean
+
+    def predict_std(params: GPPosterior, X: Any) -> jax.Array:
+        return jnp.sqrt(_predictive(0, params, X, False).variance)
+
+    def predict_samples(key: Any, params: GPPosterior, X: Any) -> PredictiveSamples:
+        pred = _predictive(key, params, X, True)
+        noise = jnp.broadcast_to(jnp.square(params.samples["noise"])[:, None],
+                                 pred.samples.shape)
+        return PredictiveSamples(pred.samples, noise)
+
+    return Regressor(fit, predict, predict_std, predict_samples)

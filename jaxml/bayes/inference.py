@@ -72,6 +72,7 @@ def run_nuts(
     target_accept_prob: float = 0.8,
     max_tree_depth: int = 10,
     init_strategy: Callable | None = None,
+    init_params: Mapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> dict[str, jax.Array]:
     """Sample the posterior of ``model(*args, **kwargs)`` with NUTS.
@@ -86,6 +87,8 @@ def run_nuts(
       target_accept_prob: dual-averaging target acceptance rate.
       max_tree_depth: at most ``2**max_tree_depth`` leapfrog steps per sample.
       init_strategy: NumPyro init strategy (default: ``init_to_uniform``).
+      init_params: starting points in unconstrained space, ``{site: (num_chains, ...)}``
+        (``{site: (...)}`` for one chain); overrides ``init_strategy``.
 
     Returns:
       ``{site: array (num_chains * num_samples, *site_shape)}`` for every latent and
@@ -114,7 +117,7 @@ def run_nuts(
         progress_bar=False,
     )
     with jax.numpy_rank_promotion("allow"):  # NumPyro's internals broadcast implicitly
-        mcmc.run(key, *args, **kwargs)
+        mcmc.run(key, *args, init_params=init_params, **kwargs)
     return mcmc.get_samples(group_by_chain=False)
 
 

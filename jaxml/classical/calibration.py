@@ -3,7 +3,9 @@
 A classifier is calibrated when :math:`P(Y=1 \\mid \\hat p = p) = p`. Diagnostics:
 
 * **reliability curve**: bin the predicted probabilities; per bin, the mean prediction
-  (confidence) against the observed frequency of the positive class;
+  (confidence) against the observed frequency of the positive class — or, for a
+  multiclass ``(n, K)`` matrix, the top-label confidence :math:`\\max_k p_{ik}` against
+  the accuracy of the arg-max;
 * **expected calibration error** (Naeini et al. 2015; Guo et al. 2017):
   :math:`ECE = \\sum_b \\frac{n_b}{n}\\,|\\mathrm{acc}_b - \\mathrm{conf}_b|`, for binary
   probabilities (positive-class frequency vs mean probability) or top-label confidence
@@ -59,9 +61,26 @@ def _binary(y_true: Any, y_prob: Any):
         raise ValueError(f"y_true and y_prob must have the same length, got {y_true.shape[0]} and {y_prob.shape[0]}")
     if not is_traced(y_true) and bool(jnp.any((y_true < 0) | (y_true > 1))):
         raise ValueError("y_true must hold binary labels 0/1")
+    _check_probabilities(y_prob)
+    return y_true, y_prob
+
+
+def _check_probabilities(y_prob: jax.Array) -> None:
     if not is_traced(y_prob) and bool(jnp.any((y_prob < 0) | (y_prob > 1))):
         raise ValueError("y_prob must hold probabilities in [0, 1]")
-    return y_true, y_prob
+
+
+def _top_label(y_true: Any, y_prob: Any):
+    """``(correct, confidence)`` of the arg-max of an ``(n, K)`` probability matrix."""
+    y_true = check_array(y_true, "y_true", ndim=1, dtype_kind="i")
+    if y_true.shape[0] != y_prob.shape[0]:
+        raise ValueError(f"y_true and y_prob must have the same number of rows, got "
+                         f"{y_true.shape[0]} and {y_prob.shape[0]}")
+    if not is_traced(y_true) and bool(jnp.any((y_true < 0) | (y_true >= y_prob.shape[1]))):
+        raise ValueError(f"y_true must hold labels in [0, {y_prob.shape[1]})")
+    _check_probabilities(y_prob)
+    correct = (jnp.argmax(y_prob, axis=1) == y_true).astype(y_prob.dtype)
+    return correct, jnp.max(y_prob, axis=1)
 
 
 def reliability_curve(y_true: Any, y_prob: Any, *, n_bins: int = 10,
@@ -69,25 +88,35 @@ def reliability_curve(y_true: Any, y_prob: Any, *, n_bins: int = 10,
     """Observed frequency and mean predicted probability per bin.
 
     Args:
-      y_true: binary labels ``(n,)``; y_prob: positive-class probabilities ``(n,)``.
+      y_true: labels ``(n,)``.
+      y_prob: positive-class probabilities ``(n,)`` (binary labels; the frequency is that
+        of the positive class), or an ``(n, K)`` probability matrix: top-label
+        reliability (Guo et al. 2017), the frequency being the accuracy of the arg-max
+        and the prediction its probability (the confidence).
       n_bins: number of bins (static).
       strategy: ``"uniform"`` (equal-width bins on [0, 1]) or ``"quantile"`` (equal
-        counts). A probability on an inner edge goes to the lower bin, as scikit-learn.
+        counts). A probability on an inner edge goes to the lower bin, as scikit-learn;
+        uniform bins are ``[0, 1/B], (1/B, 2/B], ...``.
 
     Returns:
       ``(prob_true, prob_pred, counts)`` of length ``n_bins``; empty bins hold nan.
     """
     n_bins = check_int(n_bins, "n_bins", minimum=1)
     check_option(strategy, "strategy", ("uniform", "quantile"))
-    y_true, y_prob = _binary(y_true, y_prob)
+    y_prob = check_array(y_prob, "y_prob", ndim=(1, 2), dtype_kind="f")
+    if y_prob.ndim == 1:
+        y_true, y_prob = _binary(y_true, y_prob)
+        hit, pred = y_true.astype(y_prob.dtype), y_prob
+    else:
+        hit, pred = _top_label(y_true, y_prob)
     if strategy == "uniform":
         edges = jnp.linspace(0.0, 1.0, n_bins + 1)
     else:
-        edges = jnp.percentile(y_prob, jnp.linspace(0.0, 100.0, n_bins + 1))
-    bins = jnp.searchsorted(edges[1:-1], y_prob, side="left")
-    counts = jax.ops.segment_sum(jnp.ones_like(y_prob), bins, num_segments=n_bins)
-    pred_sum = jax.ops.segment_sum(y_prob, bins, num_segments=n_bins)
-    true_sum = jax.ops.segment_sum(y_true.astype(y_prob.dtype), bins, num_segments=n_bins)
+        edges = jnp.percentile(pred, jnp.linspace(0.0, 100.0, n_bins + 1))
+    bins = jnp.searchsorted(edges[1:-1], pred, side="left")
+    counts = jax.ops.segment_sum(jnp.ones_like(pred), bins, num_segments=n_bins)
+    pred_sum = jax.ops.segment_sum(pred, bins, num_segments=n_bins)
+    true_sum = jax.ops.segment_sum(hit, bins, num_segments=n_bins)
     safe = jnp.where(counts > 0, counts, 1.0)
     nan = jnp.nan
     return (jnp.where(counts > 0, true_sum / safe, nan), jnp.where(counts > 0, pred_sum / safe, nan),
@@ -95,26 +124,14 @@ def reliability_curve(y_true: Any, y_prob: Any, *, n_bins: int = 10,
 
 
 def expected_calibration_error(y_true: Any, y_prob: Any, *, n_bins: int = 15) -> jax.Array:
-    """ECE with ``n_bins`` equal-width bins.
+    """ECE ``Σ_b (n_b/n) |frequency_b - confidence_b|`` over ``n_bins`` equal-width bins.
 
-    ``y_prob`` ``(n,)``: binary ECE of the positive-class probability (bins as
-    :func:`reliability_curve`). ``y_prob`` ``(n, K)``: top-label ECE — confidence =
-    max probability, correctness = arg-max equals ``y_true``, bins ``(k/B, (k+1)/B]``.
+    ``y_prob`` ``(n,)``: binary ECE of the positive-class probability; ``(n, K)``:
+    top-label ECE (Guo et al. 2017). Bins as :func:`reliability_curve`.
     """
-    n_bins = check_int(n_bins, "n_bins", minimum=1)
-    y_prob = check_array(y_prob, "y_prob", ndim=(1, 2), dtype_kind="f")
-    if y_prob.ndim == 1:
-        frac, conf, counts = reliability_curve(y_true, y_prob, n_bins=n_bins)
-        n = jnp.sum(counts)
-        return jnp.sum(jnp.where(counts > 0, counts * jnp.abs(frac - conf), 0.0)) / n
-    y_true = check_array(y_true, "y_true", ndim=1, dtype_kind="i")
-    if y_true.shape[0] != y_prob.shape[0]:
-        raise ValueError("y_true and y_prob must have the same number of rows")
-    conf = jnp.max(y_prob, axis=1)
-    correct = (jnp.argmax(y_prob, axis=1) == y_true).astype(y_prob.dtype)
-    bins = jnp.clip(jnp.ceil(conf * n_bins).astype(jnp.int32) - 1, 0, n_bins - 1)
-    gap = jax.ops.segment_sum(correct - conf, bins, num_segments=n_bins)
-    return jnp.sum(jnp.abs(gap)) / y_prob.shape[0]
+    frac, conf, counts = reliability_curve(y_true, y_prob, n_bins=n_bins)
+    gaps = jnp.where(counts > 0, counts * jnp.abs(frac - conf), 0.0)
+    return jnp.sum(gaps) / jnp.sum(counts)
 
 
 # --------------------------------------------------------------------------- Platt

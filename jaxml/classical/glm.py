@@ -13,7 +13,8 @@ negative log-likelihood per sample is :math:`\mu - y\eta + \log y!`. scikit-lear
 which equals :math:`\frac1n\sum_i(\mu_i - y_i\eta_i) + \frac\alpha2\lVert w\rVert^2` up to a
 constant. Its gradient is :math:`\tilde X^\top(\mu - y)/n + \alpha w` and its Hessian
 :math:`\tilde X^\top \operatorname{diag}(\mu)\tilde X / n + \alpha I_w` (positive definite),
-so Newton's method (Fisher scoring = IRLS for a canonical link) converges quadratically.
+so Newton's method (Fisher scoring = IRLS for a canonical link;
+:func:`jaxml.math.optim_second_order.newton` given this Hessian) converges quadratically.
 The intercept is unpenalised and starts at :math:`\log \bar y`.
 
 Softmax (multinomial logistic) regression is the GLM of a categorical response with the
@@ -25,14 +26,13 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from jaxml.classical.linear import (
+from jaxml.classical.linear.common import (
     LinearParams,
-    _augment,
-    _check_fit_intercept,
-    _check_tol,
-    logistic_regression,
-    newton_minimize,
+    augment,
+    check_fit_intercept,
+    check_tol,
 )
+from jaxml.classical.linear.logistic import logistic_regression
 from jaxml.core import (
     Classifier,
     Regressor,
@@ -43,6 +43,7 @@ from jaxml.core import (
     check_X_y,
     is_traced,
 )
+from jaxml.math.optim_second_order import newton
 
 __all__ = ["poisson_regression", "softmax_regression"]
 
@@ -63,8 +64,8 @@ def poisson_regression(
       must be non-negative.
     """
     check_positive(alpha, "alpha", strict=False)
-    fit_intercept = _check_fit_intercept(fit_intercept)
-    _check_tol(tol)
+    fit_intercept = check_fit_intercept(fit_intercept)
+    check_tol(tol)
     max_iter = check_int(max_iter, "max_iter", minimum=1)
 
     def fit(X, y) -> LinearParams:
@@ -74,7 +75,7 @@ def poisson_regression(
                 raise ValueError("y must be non-negative for Poisson regression")
         dtype = X.dtype
         n, d = X.shape
-        Xa = _augment(X, fit_intercept)
+        Xa = augment(X, fit_intercept)
         D = Xa.shape[1]
         reg = jnp.asarray(alpha, dtype)
         mask = jnp.concatenate([jnp.ones(d, dtype), jnp.zeros(D - d, dtype)])
@@ -83,18 +84,16 @@ def poisson_regression(
             eta = Xa @ theta
             return jnp.mean(jnp.exp(eta) - y * eta) + 0.5 * reg * jnp.sum(mask * theta**2)
 
-        def value_grad_hess(theta):
-            eta = Xa @ theta
-            mu = jnp.exp(eta)
-            g = Xa.T @ (mu - y) / n + reg * mask * theta
-            h = Xa.T @ ((mu / n)[:, None] * Xa) + jnp.diag(reg * mask)
-            return objective(theta), g, h
+        def hessian(theta):
+            mu = jnp.exp(Xa @ theta)
+            return Xa.T @ ((mu / n)[:, None] * Xa) + jnp.diag(reg * mask)
 
         theta0 = jnp.zeros(D, dtype)
         if fit_intercept:
             # log ȳ, floored so an all-zero y starts at a tiny rate instead of -inf.
             theta0 = theta0.at[-1].set(jnp.log(jnp.maximum(jnp.mean(y), 1e-10)))
-        theta, it = newton_minimize(value_grad_hess, objective, theta0, tol=tol, max_iter=max_iter)
+        result = newton(objective, theta0, hessian=hessian, gtol=tol, max_iter=max_iter)
+        theta, it = result.x, result.num_iter
         intercept = theta[-1] if fit_intercept else jnp.zeros((), dtype)
         return LinearParams(coef=theta[:d], intercept=intercept, n_iter=it)
 

@@ -49,9 +49,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxml.classical.kernels import squared_distances
+from jaxml.classical.kernels import rbf_kernel
 from jaxml.classical.svm import class_count
 from jaxml.core import (
+    Classifier,
+    Regressor,
     check_int,
     check_n_features,
     check_option,
@@ -65,9 +67,8 @@ __all__ = [
     "GPHyperparameters",
     "GPRegressionParams",
     "GPClassificationParams",
-    "GaussianProcessRegression",
-    "GaussianProcessClassification",
     "rbf_covariance",
+    "latent_predictive",
     "log_marginal_likelihood",
     "laplace_mode",
     "laplace_log_marginal_likelihood",
@@ -106,9 +107,10 @@ def _clip(hyper: GPHyperparameters) -> GPHyperparameters:
 
 
 def rbf_covariance(X: jax.Array, Z: jax.Array, hyper: GPHyperparameters) -> jax.Array:
-    """``σ_f² exp(-||x - z||² / (2 ℓ²))`` (no noise term)."""
-    d2 = squared_distances(X / hyper.length_scale, Z / hyper.length_scale)
-    return hyper.signal_variance * jnp.exp(-0.5 * d2)
+    """``σ_f² exp(-||x - z||² / (2 ℓ²))`` (no noise term): scikit-learn's RBF kernel
+    ``exp(-γ ||x' - z'||²)`` with ``γ = 1/2`` on the inputs scaled by ``1/ℓ``."""
+    scaled = 1.0 / hyper.length_scale
+    return hyper.signal_variance * rbf_kernel(X * scaled, Z * scaled, gamma=0.5)
 
 
 def _noisy_cholesky(X, hyper, jitter):
@@ -153,12 +155,13 @@ def fit_hyperparameters(
         value = -objective(h)
         return jnp.where(jnp.isfinite(value), value, jnp.inf)
 
+    # store_grad=False: optax 0.2.8 recovers the stored gradient with
+    # ``linear_transpose(jvp)(1.0)``, whose Python-float cotangent is float64 under
+    # ``jax.enable_x64`` and so fails for float32 hyperparameters.
     opt = optax.lbfgs(
-        linesearch=optax.scale_by_backtracking_linesearch(
-            max_backtracking_steps=30, store_grad=True
-        )
+        linesearch=optax.scale_by_backtracking_linesearch(max_backtracking_steps=30)
     )
-    value_and_grad = optax.value_and_grad_from_state(loss)
+    value_and_grad = jax.value_and_grad(loss)
     dtype = init.log_length_scale.dtype
 
     def cond(carry):
@@ -167,7 +170,7 @@ def fit_hyperparameters(
 
     def body(carry):
         h, state, step, _, _ = carry
-        value, grad = value_and_grad(h, state=state)
+        value, grad = value_and_grad(h)
         updates, state = opt.update(grad, state, h, value=value, grad=grad, value_fn=loss)
         h = optax.apply_updates(h, updates)
         new_value = optax.tree_utils.tree_get(state, "value")
@@ -217,14 +220,6 @@ class GPRegressionParams:
     log_marginal_likelihood: jax.Array
 
 
-class GaussianProcessRegression(NamedTuple):
-    """``fit(X, y)``, ``predict(params, X)`` (mean), ``predict_std(params, X, include_noise)``."""
-
-    fit: Callable[..., GPRegressionParams]
-    predict: Callable[..., jax.Array]
-    predict_std: Callable[..., jax.Array]
-
-
 def gp_regression(
     length_scale: Any = 1.0,
     signal_variance: Any = 1.0,
@@ -234,7 +229,7 @@ def gp_regression(
     max_steps: int = 200,
     jitter: Any = 1e-10,
     normalize_y: bool = False,
-) -> GaussianProcessRegression:
+) -> Regressor:
     """Exact GP regression with an RBF kernel and Gaussian noise.
 
     Args:
@@ -246,8 +241,11 @@ def gp_regression(
       normalize_y: standardise ``y`` before fitting (scikit-learn's ``normalize_y``).
 
     Returns:
-      ``GaussianProcessRegression``; ``params.log_marginal_likelihood`` is the evidence
-      of the (standardised) targets under the final hyperparameters.
+      ``Regressor(fit, predict, predict_std)``: ``fit(X, y)``; ``predict`` is the
+      predictive mean; ``predict_std(params, X, include_noise=True)`` the predictive
+      standard deviation of a new noisy observation (of the latent function with
+      ``include_noise=False``). ``params.log_marginal_likelihood`` is the evidence of
+      the (standardised) targets under the final hyperparameters.
     """
     _check_hyper_args(length_scale, signal_variance, max_steps, jitter)
     check_positive(noise_variance, "noise_variance")
@@ -285,7 +283,7 @@ def gp_regression(
         k_star = rbf_covariance(X, params.X_fit, params.hyper)
         return params.y_mean + params.y_std * (k_star @ params.alpha)
 
-    def predict_std(params: GPRegressionParams, X: Any, include_noise: bool = False):
+    def predict_std(params: GPRegressionParams, X: Any, include_noise: bool = True):
         X = _check(params, X)
         k_star = rbf_covariance(X, params.X_fit, params.hyper)
         v = jax.scipy.linalg.solve_triangular(params.L, k_star.T, lower=True)
@@ -294,7 +292,7 @@ def gp_regression(
             var = var + params.hyper.noise_variance
         return params.y_std * jnp.sqrt(jnp.maximum(var, 0.0))
 
-    return GaussianProcessRegression(fit, predict, predict_std)
+    return Regressor(fit, predict, predict_std)
 
 
 # --------------------------------------------------------------------------- classification
@@ -381,15 +379,6 @@ class GPClassificationParams:
     log_marginal_likelihood: jax.Array
 
 
-class GaussianProcessClassification(NamedTuple):
-    """``Classifier`` plus ``latent(params, X) -> (mean, var)`` of each binary problem."""
-
-    fit: Callable[..., GPClassificationParams]
-    predict: Callable[..., jax.Array]
-    predict_proba: Callable[..., jax.Array]
-    latent: Callable[..., tuple[jax.Array, jax.Array]]
-
-
 def _logistic_gaussian_integral(mean, var, method):
     if method == "probit":
         return jax.nn.sigmoid(mean / jnp.sqrt(1.0 + jnp.pi * var / 8.0))
@@ -409,7 +398,7 @@ def gp_classification(
     max_newton: int = 50,
     n_classes: int | None = None,
     predictive: str = "quadrature",
-) -> GaussianProcessClassification:
+) -> Classifier:
     """Binary (and one-vs-rest multiclass) GP classification with the Laplace approximation.
 
     Args:
@@ -421,7 +410,9 @@ def gp_classification(
       predictive: ``"quadrature"`` (32-point Gauss–Hermite) or ``"probit"`` (MacKay).
 
     Returns:
-      ``GaussianProcessClassification``; ``fit(X, y)`` takes class codes ``0..K-1``.
+      ``Classifier(fit, predict, predict_proba)``; ``fit(X, y)`` takes class codes
+      ``0..K-1``. The latent predictive of each binary problem is
+      :func:`latent_predictive`.
     """
     _check_hyper_args(length_scale, signal_variance, max_steps, 0.0)
     max_newton = check_int(max_newton, "max_newton", minimum=1)
@@ -449,22 +440,8 @@ def gp_classification(
         g, L, sqrt_w, hyper, lml = jax.vmap(one)(targets)
         return GPClassificationParams(X, g, L, sqrt_w, hyper, lml)
 
-    def latent(params: GPClassificationParams, X: Any) -> tuple[jax.Array, jax.Array]:
-        X = check_X(X)
-        check_n_features(X, params.X_fit.shape[1])
-
-        def one(g, L, sqrt_w, hyper):
-            k_star = rbf_covariance(X, params.X_fit, hyper)
-            mean = k_star @ g
-            v = jax.scipy.linalg.solve_triangular(L, sqrt_w[:, None] * k_star.T, lower=True)
-            var = hyper.signal_variance - jnp.sum(v * v, axis=0)
-            return mean, jnp.maximum(var, 0.0)
-
-        means, vars_ = jax.vmap(one)(params.grad_loglik, params.L, params.sqrt_w, params.hyper)
-        return means.T, vars_.T
-
     def predict_proba(params: GPClassificationParams, X: Any) -> jax.Array:
-        mean, var = latent(params, X)
+        mean, var = latent_predictive(params, X)
         p = _logistic_gaussian_integral(mean, var, predictive)
         if p.shape[1] == 1:
             return jnp.concatenate([1.0 - p, p], axis=1)
@@ -473,5 +450,23 @@ def gp_classification(
     def predict(params: GPClassificationParams, X: Any) -> jax.Array:
         return jnp.argmax(predict_proba(params, X), axis=1).astype(jnp.int32)
 
-    return GaussianProcessClassification(fit, predict, predict_proba, latent)
+    return Classifier(fit, predict, predict_proba)
+
+
+def latent_predictive(params: GPClassificationParams, X: Any) -> tuple[jax.Array, jax.Array]:
+    """Latent predictive ``(mean, var)``, each ``(n, n_problems)``, of a fitted
+    :func:`gp_classification`: :math:`\\bar f_* = k_*^\\top(y - \\hat\\pi)` and
+    :math:`\\mathbb V_* = k_{**} - \\lVert L\\backslash(W^{1/2}k_*)\\rVert^2` per problem."""
+    X = check_X(X)
+    check_n_features(X, params.X_fit.shape[1])
+
+    def one(g, L, sqrt_w, hyper):
+        k_star = rbf_covariance(X, params.X_fit, hyper)
+        mean = k_star @ g
+        v = jax.scipy.linalg.solve_triangular(L, sqrt_w[:, None] * k_star.T, lower=True)
+        var = hyper.signal_variance - jnp.sum(v * v, axis=0)
+        return mean, jnp.maximum(var, 0.0)
+
+    means, vars_ = jax.vmap(one)(params.grad_loglik, params.L, params.sqrt_w, params.hyper)
+    return means.T, vars_.T
 

@@ -65,12 +65,20 @@ def _gamma(gamma: Any, X: jax.Array) -> Any:
     return gamma
 
 
-def squared_distances(X: jax.Array, Z: jax.Array) -> jax.Array:
-    """``D_ij = ||x_i - z_j||^2`` via ``||x||^2 + ||z||^2 - 2 x.z`` (clipped at 0)."""
-    xx = jnp.sum(X * X, axis=1)
-    zz = jnp.sum(Z * Z, axis=1)
-    d2 = xx[:, None] + zz[None, :] - 2.0 * (X @ Z.T)
-    return jnp.maximum(d2, 0.0)
+def squared_distances(X: jax.Array, Z: jax.Array, z_sq: jax.Array | None = None) -> jax.Array:
+    """``D_ij = ||x_i - z_j||²`` of ``X (m, d)`` and ``Z (n, d)`` by one matmul.
+
+    ``||x||² + ||z||² - 2 x·z`` cancels catastrophically for nearby points, so values at
+    or below the rounding floor ``4 ε (||x||² + ||z||²)`` are set to exactly 0 (identical
+    rows get distance 0, an RBF diagonal exactly 1). ``z_sq`` may pass precomputed
+    ``||z_j||²`` when ``Z`` is queried many times (nearest neighbours).
+    """
+    if z_sq is None:
+        z_sq = jnp.sum(Z * Z, axis=1)
+    x_sq = jnp.sum(X * X, axis=1)[:, None]
+    d2 = x_sq - 2.0 * (X @ Z.T) + z_sq[None, :]
+    floor = 4.0 * jnp.finfo(d2.dtype).eps * (x_sq + z_sq[None, :])
+    return jnp.where(d2 <= floor, 0.0, d2)
 
 
 def linear_kernel(X: Any, Z: Any = None) -> jax.Array:

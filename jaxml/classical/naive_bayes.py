@@ -33,10 +33,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxml.classical.linear import infer_n_classes
 from jaxml.core import (
     Classifier,
     check_array,
+    check_class_codes,
     check_n_features,
     check_positive,
     check_X,
@@ -106,7 +106,7 @@ def _make_classifier(fit, joint_log_likelihood):
 
 
 def _fit_inputs(X, y, n_classes):
-    K = infer_n_classes(y, n_classes)
+    K = check_class_codes(y, n_classes=n_classes)
     X, y = check_X_y(X, y, y_kind="i")
     onehot = jax.nn.one_hot(y, K, dtype=X.dtype)  # (n, K)
     return X, onehot, K
@@ -121,7 +121,8 @@ def gaussian_nb(
       var_smoothing: fraction of the largest feature variance added to every variance
         (traceable, ``>= 0``).
       priors: fixed class priors ``(K,)`` or None for the class frequencies.
-      n_classes: number of classes, inferred as ``max(y) + 1`` when ``y`` is concrete.
+      n_classes: number of classes, inferred as ``max(y) + 1`` when ``y`` is concrete
+        (``y`` must hold at least two distinct classes).
 
     Returns:
       ``Classifier``; ``predict_proba`` is a softmax of the joint log-likelihoods.

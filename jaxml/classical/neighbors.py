@@ -40,10 +40,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxml.classical.linear import infer_n_classes
+from jaxml.classical.kernels import squared_distances
 from jaxml.core import (
     Classifier,
     Regressor,
+    check_class_codes,
     check_int,
     check_n_features,
     check_option,
@@ -59,7 +60,6 @@ __all__ = [
     "KNNParams",
     "SpatialTree",
     "LSHIndex",
-    "squared_distances",
     "kneighbors",
     "knn_classifier",
     "knn_vote",
@@ -76,16 +76,6 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- brute force
-
-
-def squared_distances(Q: jax.Array, X: jax.Array, x_sq: jax.Array | None = None) -> jax.Array:
-    """``(m, n)`` squared Euclidean distances via one matmul, with a cancellation floor."""
-    if x_sq is None:
-        x_sq = jnp.sum(X * X, axis=1)
-    q_sq = jnp.sum(Q * Q, axis=1)[:, None]
-    d2 = q_sq - 2.0 * (Q @ X.T) + x_sq[None, :]
-    floor = 4.0 * jnp.finfo(Q.dtype).eps * (q_sq + x_sq[None, :])
-    return jnp.where(d2 <= floor, 0.0, d2)
 
 
 def _map_blocks(fn, Q, batch_size):
@@ -192,7 +182,8 @@ def knn_classifier(
     Args:
       k: neighbours per query (static).
       weights: ``"uniform"`` votes or ``"distance"`` (``1/d``) votes.
-      n_classes: number of classes, inferred as ``max(y) + 1`` when ``y`` is concrete.
+      n_classes: number of classes, inferred as ``max(y) + 1`` when ``y`` is concrete
+        (``y`` must hold at least two distinct classes).
       batch_size: queries per distance block (static).
 
     Returns:
@@ -202,7 +193,7 @@ def knn_classifier(
     k, batch_size = _knn_common_args(k, weights, batch_size)
 
     def fit(X, y) -> KNNParams:
-        K = infer_n_classes(y, n_classes)
+        K = check_class_codes(y, n_classes=n_classes)
         X, y = check_X_y(X, y, y_kind="i")
         _check_k(k, X.shape[0])
         return KNNParams(X=X, y=y, x_sq=jnp.sum(X * X, axis=1), n_classes=K)
@@ -494,14 +485,15 @@ def lsh_query(index: LSHIndex, Q, k: int, *, max_candidates: int = 64, batch_siz
     return _map_blocks(block, Q, batch_size)
 
 
-def recall_at_k(approx_indices, exact_indices) -> jax.Array:
-    """Mean fraction of each query's exact ``k`` neighbours that the approximate search found."""
-    approx_indices = jnp.asarray(approx_indices)
+def recall_at_k(exact_indices, approx_indices) -> jax.Array:
+    """Mean fraction of each query's exact ``k`` neighbours that the approximate search found
+    (the truth first, as scikit-learn's metrics)."""
     exact_indices = jnp.asarray(exact_indices)
+    approx_indices = jnp.asarray(approx_indices)
     if approx_indices.shape != exact_indices.shape or approx_indices.ndim != 2:
         raise ValueError(
-            "approx_indices and exact_indices must both have shape (m, k), got "
-            f"{approx_indices.shape} and {exact_indices.shape}"
+            "exact_indices and approx_indices must both have shape (m, k), got "
+            f"{exact_indices.shape} and {approx_indices.shape}"
         )
     hit = jnp.any(approx_indices[:, :, None] == exact_indices[:, None, :], axis=1)
     return jnp.mean(hit.astype(jnp.float32))

@@ -25,8 +25,8 @@ totals :math:`O_{kj} = \\sum_{i:y_i=k} x_{ij}` vs :math:`E_{kj} = p_k\\sum_i x_{
 p-value from χ² with K−1 degrees of freedom); mutual information of discrete features
 :math:`I(X;Y) = \\sum p(x,y)\\log\\frac{p(x,y)}{p(x)p(y)}`; recursive feature elimination
 (Guyon et al. 2002) with a ridge model, dropping the smallest \\|coef\\| each round;
-L1 (lasso) selection; variance inflation factors :math:`VIF_j = 1/(1-R_j^2)` =
-the diagonal of the inverse correlation matrix.
+L1 (lasso) selection. Multicollinearity diagnostics (variance inflation factors) are
+:func:`jaxml.math.stats.vif`.
 
 Imbalance: "balanced" class weights :math:`n/(K n_k)`; random over-/under-sampling;
 SMOTE (Chawla et al. 2002): a synthetic point :math:`x + u(x_{nn} - x)`, u ~ U(0,1),
@@ -48,10 +48,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import gammaincc
 
+from jaxml.classical.linear import lasso, ridge
 from jaxml.core import (
     Transformer,
     as_key,
     check_array,
+    check_bool,
     check_int,
     check_n_features,
     check_option,
@@ -78,7 +80,6 @@ __all__ = [
     "select_k_best",
     "rfe",
     "l1_selection",
-    "variance_inflation_factors",
     "compute_class_weight",
     "random_oversample",
     "random_undersample",
@@ -123,6 +124,8 @@ def _affine_transformer(fit_fn) -> Transformer:
 
 def standard_scaler(*, with_mean: bool = True, with_std: bool = True) -> Transformer:
     """Standardise features to zero mean and unit (population) variance."""
+    with_mean = check_bool(with_mean, "with_mean")
+    with_std = check_bool(with_std, "with_std")
 
     def fit_fn(X):
         mean = jnp.mean(X, axis=0)
@@ -156,6 +159,8 @@ def robust_scaler(
     quantile_range: tuple[float, float] = (25.0, 75.0),
 ) -> Transformer:
     """Centre by the median and scale by the inter-quantile range (outlier-robust)."""
+    with_centering = check_bool(with_centering, "with_centering")
+    with_scaling = check_bool(with_scaling, "with_scaling")
     q_lo, q_hi = (float(v) for v in quantile_range)
     if not 0.0 <= q_lo < q_hi <= 100.0:
         raise ValueError(f"quantile_range must satisfy 0 <= low < high <= 100, got {quantile_range}")
@@ -445,14 +450,6 @@ def select_k_best(scores: Any, k: int) -> jax.Array:
     return jnp.zeros(scores.shape, bool).at[order[:k]].set(True)
 
 
-def _ridge_coef(X: jax.Array, y: jax.Array, alpha: jax.Array) -> jax.Array:
-    """Slopes of ridge with an intercept, ``min ||y - Xw - b||² + α||w||²``."""
-    Xc = X - jnp.mean(X, axis=0, keepdims=True)
-    yc = y - jnp.mean(y)
-    d = X.shape[1]
-    return jnp.linalg.solve(Xc.T @ Xc + alpha * jnp.eye(d, dtype=X.dtype), Xc.T @ yc)
-
-
 def rfe(X: Any, y: Any, *, n_features_to_select: int, alpha: float = 1.0) -> tuple[jax.Array, jax.Array]:
     """Recursive feature elimination with ridge regression, one feature per round.
 
@@ -476,7 +473,7 @@ def rfe(X: Any, y: Any, *, n_features_to_select: int, alpha: float = 1.0) -> tup
 
     def body(r, carry):
         mask, ranking = carry
-        coef = _ridge_coef(X * mask[None, :], y, alpha)
+        coef = ridge(alpha=alpha).fit(X * mask[None, :], y).coef
         importance = jnp.where(mask > 0, jnp.abs(coef), jnp.inf)
         drop = jnp.argmin(importance)
         return mask.at[drop].set(0.0), ranking.at[drop].set(n_rounds + 1 - r)
@@ -487,50 +484,17 @@ def rfe(X: Any, y: Any, *, n_features_to_select: int, alpha: float = 1.0) -> tup
     return mask > 0, ranking
 
 
-def l1_selection(X: Any, y: Any, *, alpha: float, threshold: float = 1e-5,
-                 n_iter: int = 500) -> tuple[jax.Array, jax.Array]:
+def l1_selection(X: Any, y: Any, *, alpha: float, threshold: float = 1e-5, tol: float = 1e-4,
+                 max_iter: int = 1000) -> tuple[jax.Array, jax.Array]:
     """Embedded selection: keep features whose lasso coefficient exceeds ``threshold``.
 
-    Lasso ``min 1/(2n)||y - Xw - b||² + α||w||₁`` by cyclic coordinate descent
-    (``n_iter`` sweeps); ``threshold = 1e-5`` is scikit-learn's ``SelectFromModel``
-    default for L1 models. Returns ``(support, coef)``.
+    The lasso ``min 1/(2n)||y - Xw - b||² + α||w||₁`` is :func:`jaxml.classical.linear.lasso`
+    (coordinate descent with ``tol`` and ``max_iter``); ``threshold = 1e-5`` is
+    scikit-learn's ``SelectFromModel`` default for L1 models. Returns ``(support, coef)``.
     """
-    X = check_X(X)
-    y = check_array(y, "y", ndim=1, dtype_kind="f")
     check_positive(alpha, "alpha")
-    n_iter = check_int(n_iter, "n_iter", minimum=1)
-    n, d = X.shape
-    Xc = X - jnp.mean(X, axis=0, keepdims=True)
-    yc = y - jnp.mean(y)
-    col_sq = jnp.sum(Xc**2, axis=0)
-
-    def coord(j, wr):
-        w, r = wr
-        rho = Xc[:, j] @ r + col_sq[j] * w[j]
-        wj = jnp.sign(rho) * jnp.maximum(jnp.abs(rho) - n * alpha, 0.0) / jnp.where(
-            col_sq[j] > 0, col_sq[j], 1.0)
-        return w.at[j].set(wj), r - Xc[:, j] * (wj - w[j])
-
-    def sweep(_, wr):
-        return jax.lax.fori_loop(0, d, coord, wr)
-
-    w, _ = jax.lax.fori_loop(0, n_iter, sweep, (jnp.zeros(d, X.dtype), yc))
-    return jnp.abs(w) > threshold, w
-
-
-def variance_inflation_factors(X: Any) -> jax.Array:
-    """:math:`VIF_j = 1/(1-R_j^2)` of each column regressed on the others (with an
-    intercept); computed as the diagonal of the inverse correlation matrix. Values
-    above ~10 flag multicollinearity."""
-    X = check_X(X)
-    if X.shape[1] < 2:
-        raise ValueError(f"X needs at least 2 features for VIFs, got {X.shape[1]}")
-    Xc = X - jnp.mean(X, axis=0, keepdims=True)
-    std = jnp.sqrt(jnp.sum(Xc**2, axis=0))
-    if not is_traced(std) and bool(jnp.any(std == 0)):
-        raise ValueError("X has a constant column; its VIF is undefined")
-    Z = Xc / std[None, :]
-    return jnp.diag(jnp.linalg.inv(Z.T @ Z))
+    coef = lasso(alpha=alpha, tol=tol, max_iter=max_iter).fit(X, y).coef
+    return jnp.abs(coef) > threshold, coef
 
 
 # ------------------------------------------------------------------------- imbalance

@@ -56,6 +56,7 @@ import numpy as np
 
 from jaxml.classical.kernels import KERNELS, pairwise_kernel
 from jaxml.core import (
+    Classifier,
     Regressor,
     check_int,
     check_n_features,
@@ -68,7 +69,6 @@ from jaxml.core import (
 )
 
 __all__ = [
-    "SVC",
     "SMOResult",
     "smo_solve",
     "resolve_gamma",
@@ -420,7 +420,7 @@ def svc(
     max_iter: int = 100_000,
     n_classes: int | None = None,
     probability: bool = False,
-) -> "SVC":
+) -> Classifier:
     """C-support vector classifier solved in the dual by SMO (scikit-learn's ``SVC``).
 
     Args:
@@ -436,7 +436,7 @@ def svc(
         ``predict_proba`` works.
 
     Returns:
-      ``SVC(fit, predict, predict_proba, decision_function)``: ``fit(X, y)`` takes
+      ``Classifier(fit, predict, predict_proba, decision_function)``: ``fit(X, y)`` takes
       integer class codes ``0..K-1``; ``predict`` returns codes (one-vs-one vote, ties to
       the lower class); ``decision_function`` returns one-vs-one scores
       ``(n, K(K-1)/2)``, positive for the pair's second class (see :func:`ovr_decision`);
@@ -495,7 +495,7 @@ def svc(
             return jnp.stack([1.0 - r, r], axis=1)
         return pairwise_coupling(r, k)
 
-    return SVC(fit, predict, predict_proba, decision_function)
+    return Classifier(fit, predict, predict_proba, decision_function)
 
 
 def _n_classes_from_pairs(n_pairs: int) -> int:
@@ -593,15 +593,6 @@ def svr(
     return Regressor(fit, predict)
 
 
-class SVC(NamedTuple):
-    """``Classifier`` plus ``decision_function(params, X)``."""
-
-    fit: Callable[..., Any]
-    predict: Callable[..., jax.Array]
-    predict_proba: Callable[..., jax.Array]
-    decision_function: Callable[..., jax.Array]
-
-
 # --------------------------------------------------------------------------- Pegasos
 
 
@@ -625,7 +616,7 @@ def linear_svm(
     n_steps: int = 2000,
     batch_size: int = 32,
     n_classes: int | None = None,
-) -> "SVC":
+) -> Classifier:
     """Primal soft-margin linear SVM trained by Pegasos (stochastic subgradient).
 
     Minimises :func:`hinge_objective` (bias regularised like liblinear's
@@ -689,5 +680,5 @@ def linear_svm(
             scores = jnp.concatenate([-scores, scores], axis=1) * 0.5
         return jax.nn.softmax(scores, axis=1)
 
-    return SVC(fit, predict, predict_proba, decision_function)
+    return Classifier(fit, predict, predict_proba, decision_function)
 

@@ -740,7 +740,12 @@ def hessian(f: Callable, x: Any) -> jax.Array:
 
 
 def hvp(f: Callable, x: Any, v: Any) -> jax.Array:
-    """Hessian-vector product ``∇²f(x) v = D(∇f)(x)[v]`` without forming the Hessian."""
+    """Hessian-vector product ``∇²f(x) v = D(∇f)(x)[v]`` without forming the Hessian.
+
+    Forward-over-reverse with JAX's transforms (``jax.jvp`` of ``jax.grad``): the one
+    place code built on JAX takes an HVP from. :func:`jaxml.math.autodiff.hvp` is the same
+    construction inside the from-scratch teaching engine.
+    """
     _callable(f)
     x = check_array(x, "x", dtype_kind="f")
     v = check_array(v, "v", dtype_kind="f")

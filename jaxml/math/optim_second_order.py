@@ -24,7 +24,12 @@ All loops are ``lax.while_loop``/``fori_loop``, so ``jax.jit(lambda x0: bfgs(f, 
 compiles the whole solve. ``x0`` may be any pytree (it is flattened with
 ``ravel_pytree``); ``record_path=True`` also returns the iterates. The stopping rule is
 scipy's: :math:`\|∇f\|_∞ ≤` ``gtol``; a line search that cannot make progress (float
-precision reached) also stops the loop.
+precision reached) also stops the loop. In Newton's method at a positive-definite
+Hessian (the quadratic model is exact up to third order), when the predicted decrease
+:math:`-∇f^⊤p` is already at the rounding level of :math:`f` (:math:`64\,ε\,(1 + |f|)`),
+no line search can tell a decrease from rounding: the full Newton step is taken without
+a search, and the loop stops unless that step shrank :math:`\|∇f\|_∞` (under a ``vmap``
+a stalled search would otherwise cost every batch member its whole evaluation budget).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
-from jaxml.core import check_int, check_positive
+from jaxml.core import check_array, check_int, check_positive
 
 __all__ = [
     "LineSearchResult",
@@ -105,7 +110,8 @@ def _cubic_min(a_lo, f_lo, d_lo, a_hi, f_hi, d_hi):
 def wolfe_line_search(value_and_grad: Callable, x: jax.Array, p: jax.Array, f0: jax.Array,
                       g0: jax.Array, *, init_step: float | jax.Array = 1.0,
                       c1: float = 1e-4, c2: float = 0.9, max_iter: int = 30,
-                      max_step: float = 1e10) -> LineSearchResult:
+                      max_step: float = 1e10,
+                      accept_first: bool | jax.Array = False) -> LineSearchResult:
     """Strong-Wolfe line search: bracketing then zoom (N&W Algorithms 3.5 and 3.6).
 
     The bracketing phase doubles the trial step until it brackets an acceptable one;
@@ -121,6 +127,8 @@ def wolfe_line_search(value_and_grad: Callable, x: jax.Array, p: jax.Array, f0: 
       c1, c2: the Wolfe constants, ``0 < c1 < c2 < 1``.
       max_iter: maximum number of function evaluations (static).
       max_step: cap on the step in the bracketing phase.
+      accept_first: accept the first trial step without testing it (may be traced; the
+        descent methods set it when the predicted decrease is at the rounding level).
 
     Returns:
       A :class:`LineSearchResult`. If no strong-Wolfe point is found within ``max_iter``
@@ -146,7 +154,9 @@ def wolfe_line_search(value_and_grad: Callable, x: jax.Array, p: jax.Array, f0: 
         f_t = jnp.where(jnp.isfinite(f_t), f_t, jnp.inf)
         armijo_fail = (f_t > f0 + c1 * a_t * d0) | (f_t >= s.f_lo) & (s.a_lo > 0)
         armijo_fail = armijo_fail | (zooming & (f_t >= s.f_lo))
-        curvature_ok = jnp.abs(d_t) <= -c2 * d0
+        take_first = accept_first & (s.i == 0) & jnp.isfinite(f_t)
+        armijo_fail = armijo_fail & ~take_first
+        curvature_ok = (jnp.abs(d_t) <= -c2 * d0) | take_first
         uphill = d_t * (s.a_hi - s.a_lo) >= 0
         # outcomes: (A) t becomes hi; (B) done at t; (C) old lo becomes hi and t becomes lo;
         # (D) t becomes lo (zoom) / bracketing continues from t
@@ -189,16 +199,18 @@ class _State(NamedTuple):
 
 def _descent(fun, x0, direction, update_aux, aux0, *, max_iter, gtol, c1, c2,
              scale_first_step, record_path):
-    """The shared outer loop: direction → Wolfe step → curvature-pair update."""
+    """The shared outer loop: direction → Wolfe step → curvature-pair update.
+
+    ``direction(aux, x, g, k) -> (p, exact_model)``; ``exact_model`` (Newton at a
+    positive-definite Hessian) allows the unsearched full step when the predicted
+    decrease is at the rounding level of ``f`` (see the module docstring).
+    """
     max_iter = check_int(max_iter, "max_iter", minimum=1)
     check_positive(gtol, "gtol", strict=False)
     if not 0 < c1 < c2 < 1:
         raise ValueError(f"need 0 < c1 < c2 < 1, got c1={c1}, c2={c2}")
     flat0, unravel = ravel_pytree(x0)
-    if flat0.size == 0:
-        raise ValueError("x0 must not be empty")
-    if not jnp.issubdtype(flat0.dtype, jnp.floating):
-        flat0 = flat0.astype(jnp.result_type(float))
+    flat0 = check_array(flat0, "x0", ndim=1, dtype_kind="f")  # non-empty and finite
     out = jax.eval_shape(lambda z: fun(unravel(z)), flat0)
     if getattr(out, "shape", None) != ():
         raise ValueError(f"fun must return a scalar, got {out}")
@@ -208,17 +220,23 @@ def _descent(fun, x0, direction, update_aux, aux0, *, max_iter, gtol, c1, c2,
     def cond(s):
         return (s.k < max_iter) & (jnp.max(jnp.abs(s.g)) > gtol) & ~s.stalled
 
+    eps = jnp.finfo(f0.dtype).eps
+
     def body(s):
-        p = direction(s.aux, s.x, s.g, s.k)
+        p, exact_model = direction(s.aux, s.x, s.g, s.k)
         descent = jnp.vdot(p, s.g) < 0
-        p = jnp.where(descent & jnp.all(jnp.isfinite(p)), p, -s.g)
+        usable = descent & jnp.all(jnp.isfinite(p))
+        p = jnp.where(usable, p, -s.g)
+        at_rounding_level = usable & exact_model & (
+            -jnp.vdot(p, s.g) <= 64 * eps * (1.0 + jnp.abs(s.f)))
         init_step = 1.0
         if scale_first_step:
-            init_step = jnp.where(s.k == 0,
+            init_step = jnp.where((s.k == 0) & ~at_rounding_level,
                                   jnp.minimum(1.0, 1.0 / jnp.linalg.norm(s.g)), 1.0)
         ls = wolfe_line_search(value_and_grad, s.x, p, s.f, s.g, init_step=init_step,
-                               c1=c1, c2=c2)
-        step_taken = ls.step > 0
+                               c1=c1, c2=c2, accept_first=at_rounding_level)
+        step_taken = (ls.step > 0) & jnp.isfinite(ls.value)
+        gradient_shrank = jnp.max(jnp.abs(ls.grad)) < jnp.max(jnp.abs(s.g))
         step = ls.step * p
         x_new = s.x + step
         aux = update_aux(s.aux, step, ls.grad - s.g, s.k)
@@ -228,7 +246,8 @@ def _descent(fun, x0, direction, update_aux, aux0, *, max_iter, gtol, c1, c2,
         path = None if s.path is None else s.path.at[s.k + 1].set(x_kept)
         return _State(x=x_kept, f=keep(ls.value, s.f), g=keep(ls.grad, s.g),
                       aux=keep(aux, s.aux), k=s.k + 1, num_evals=s.num_evals + ls.num_evals,
-                      stalled=~step_taken, path=path)
+                      stalled=~step_taken | (at_rounding_level & ~gradient_shrank),
+                      path=path)
 
     path0 = jnp.broadcast_to(flat0, (max_iter + 1, flat0.size)) if record_path else None
     init = _State(x=flat0, f=f0, g=g0, aux=aux0, k=jnp.asarray(0),
@@ -242,32 +261,44 @@ def _descent(fun, x0, direction, update_aux, aux0, *, max_iter, gtol, c1, c2,
                           path=path)
 
 
-def newton(fun: Callable, x0: Any, *, max_iter: int = 100, gtol: float = 1e-5,
-           c1: float = 1e-4, c2: float = 0.9, eig_floor: float = 1e-8,
+def newton(fun: Callable, x0: Any, *, hessian: Callable | None = None, max_iter: int = 100,
+           gtol: float = 1e-5, c1: float = 1e-4, c2: float = 0.9, eig_floor: float = 1e-8,
            record_path: bool = False) -> OptimizeResult:
     """Newton's method with a modified Hessian and a strong-Wolfe line search.
 
     Direction :math:`p = -Q \\max(|Λ|, δ)^{-1} Q^⊤ g` from the eigendecomposition
-    :math:`∇^2 f = QΛQ^⊤` (exact Hessian by ``jax.hessian``), with
-    :math:`δ = ` ``eig_floor`` :math:`\\cdot \\max(1, \\max|Λ|)`. Locally quadratic
-    convergence near a strict minimum; :math:`O(d^3)` per step.
+    :math:`∇^2 f = QΛQ^⊤`, with :math:`δ = ` ``eig_floor`` :math:`\\cdot \\max(1,
+    \\max|Λ|)`. Locally quadratic convergence near a strict minimum; :math:`O(d^3)` per
+    step on top of the Hessian.
 
     Args:
       fun: scalar objective of a pytree.
       x0: starting point.
+      hessian: ``x -> (d, d)`` Hessian of ``fun`` over the flattened parameters
+        (``x`` has the structure of ``x0``); default ``jax.hessian``. Pass a closed form
+        when one is cheaper, e.g. ``Xᵀ diag(v) X`` for a GLM.
       max_iter: iteration cap (static); gtol: stop when :math:`\\|∇f\\|_∞ ≤` gtol.
       c1, c2: Wolfe constants.
-      eig_floor: relative floor for the modified eigenvalues.
+      eig_floor: relative floor for the modified eigenvalues (also what keeps a flat
+        direction, e.g. a softmax's shared intercept shift, from making the step
+        singular).
       record_path: also return the iterates in ``path`` (static).
     """
     flat0, unravel = ravel_pytree(x0)
-    hess = jax.hessian(lambda z: fun(unravel(z)))
+    if hessian is None:
+        hess = jax.hessian(lambda z: fun(unravel(z)))
+    elif callable(hessian):
+        def hess(z):
+            return hessian(unravel(z))
+    else:
+        raise TypeError(f"hessian must be None or a callable, got {type(hessian).__name__}")
 
     def direction(aux, x, g, k):
         del aux, k
         lam, q = jnp.linalg.eigh(hess(x))
         delta = eig_floor * jnp.maximum(1.0, jnp.max(jnp.abs(lam)))
-        return -q @ ((q.T @ g) / jnp.maximum(jnp.abs(lam), delta))
+        positive_definite = jnp.min(lam) >= delta
+        return -q @ ((q.T @ g) / jnp.maximum(jnp.abs(lam), delta)), positive_definite
 
     return _descent(fun, x0, direction, lambda aux, s, y, k: aux, (), max_iter=max_iter,
                     gtol=gtol, c1=c1, c2=c2, scale_first_step=False,
@@ -288,7 +319,7 @@ def bfgs(fun: Callable, x0: Any, *, max_iter: int = 1000, gtol: float = 1e-5,
 
     def direction(h, x, g, k):
         del x, k
-        return -h @ g
+        return -h @ g, False
 
     def update(h, s, y, k):
         sy = jnp.vdot(s, y)
@@ -351,7 +382,7 @@ def lbfgs(fun: Callable, x0: Any, *, memory: int = 10, max_iter: int = 1000,
             b = mem.rho[idx] * jnp.vdot(mem.y[idx], r)
             return r + jnp.where(valid, alphas[idx] - b, 0.0) * mem.s[idx]
 
-        return -jax.lax.fori_loop(0, m, second, r)
+        return -jax.lax.fori_loop(0, m, second, r), False
 
     def update(mem, s, y, k):
         del k

@@ -32,6 +32,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from jaxml.classical import gp, kernel_ridge, svm
+from jaxml.core import check_bool
 
 __all__ = [
     "SVC",
@@ -148,7 +149,7 @@ def _gpr_fit(X, y, length_scale, signal, noise, jitter, *, optimize, max_steps, 
 @jax.jit
 def _gpr_predict(params, X):
     est = gp.gp_regression()
-    return est.predict(params, X), est.predict_std(params, X, include_noise=True)
+    return est.predict(params, X), est.predict_std(params, X)
 
 
 @functools.partial(jax.jit, static_argnames=("optimize", "max_steps", "max_newton", "n_classes"))
@@ -249,7 +250,7 @@ class SVC(ClassifierMixin, _BaseSVM):
         with jax.enable_x64(True):
             params = _svc_fit(
                 X, codes, float(self.C), self._gamma, float(self.coef0), float(self.tol),
-                n_classes=len(self.classes_), probability=bool(self.probability), **static,
+                n_classes=len(self.classes_), probability=check_bool(self.probability, "probability"), **static,
             )
         self._params = _to_numpy(params)
         self._set_support(self._params.dual_coef)
@@ -465,9 +466,10 @@ class GaussianProcessRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"alpha must be >= 0, got {self.alpha}")
         with jax.enable_x64(True):
             params = _gpr_fit(
-                X, y.astype(np.float64), float(self.length_scale), float(self.signal_variance),
-                float(self.noise_variance), float(self.alpha), optimize=optimize,
-                max_steps=int(self.max_optimizer_steps), normalize_y=bool(self.normalize_y),
+                X.astype(np.float64), y.astype(np.float64), float(self.length_scale),
+                float(self.signal_variance), float(self.noise_variance), float(self.alpha),
+                optimize=optimize,
+                max_steps=int(self.max_optimizer_steps), normalize_y=check_bool(self.normalize_y, "normalize_y"),
             )
         self._params = _to_numpy(params)
         hyper = self._params.hyper
@@ -484,7 +486,7 @@ class GaussianProcessRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "_params")
         X = validate_data(self, X, reset=False)
         with jax.enable_x64(True):
-            mean, std = _gpr_predict(self._params, X)
+            mean, std = _gpr_predict(self._params, X.astype(np.float64))
         if return_std:
             return np.asarray(mean), np.asarray(std)
         return np.asarray(mean)
@@ -525,8 +527,8 @@ class GaussianProcessClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, codes = _check_classes(y)
         with jax.enable_x64(True):
             params = _gpc_fit(
-                X, codes, float(self.length_scale), float(self.signal_variance),
-                optimize=optimize, max_steps=int(self.max_optimizer_steps),
+                X.astype(np.float64), codes, float(self.length_scale),
+                float(self.signal_variance), optimize=optimize, max_steps=int(self.max_optimizer_steps),
                 max_newton=int(self.max_iter_predict), n_classes=len(self.classes_),
             )
         self._params = _to_numpy(params)
@@ -540,7 +542,7 @@ class GaussianProcessClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "_params")
         X = validate_data(self, X, reset=False)
         with jax.enable_x64(True):
-            proba = _gpc_proba(self._params, X)
+            proba = _gpc_proba(self._params, X.astype(np.float64))
         return np.asarray(proba)
 
     def predict(self, X):

@@ -16,6 +16,7 @@ No estimator accepts ``sample_weight``.
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import jax
@@ -39,10 +40,32 @@ __all__ = [
 ]
 
 
-def fit_x64(estimator, X, y):
-    """``estimator.fit(X, y)`` in float64; every array leaf of the result as NumPy."""
+def _hashable(value):
+    """A hashable stand-in for a hyperparameter value (arrays and lists become tuples)."""
+    if isinstance(value, (np.ndarray, list, tuple)):
+        return tuple(_hashable(v) for v in np.asarray(value, dtype=object).tolist()) \
+            if np.ndim(value) else value.item()
+    return value
+
+
+@functools.lru_cache(maxsize=256)
+def _jitted_fit(factory, config):
+    return jax.jit(factory(**dict(config)).fit)
+
+
+def fit_x64(factory, X, y, **config):
+    """``factory(**config).fit(X, y)`` in float64; every array leaf of the result as NumPy.
+
+    The jitted fit is cached per (factory, hyperparameters), and ``jax.jit`` keeps one
+    executable per input shape, so refitting the same configuration (cross-validation,
+    scikit-learn's check suite) compiles the solver's loops once instead of retracing
+    them on every call. Value checks that need concrete inputs are the wrapper's
+    (``validate_data``) and the factory's (hyperparameters); see
+    :func:`jaxml.core.checked` for the checks that run under ``jit``.
+    """
+    key = tuple(sorted((name, _hashable(value)) for name, value in config.items()))
     with jax.enable_x64(True):
-        params = estimator.fit(jnp.asarray(X, jnp.float64), jnp.asarray(y))
+        params = _jitted_fit(factory, key)(jnp.asarray(X, jnp.float64), jnp.asarray(y))
         return jax.tree.map(np.asarray, params)
 
 
@@ -57,12 +80,14 @@ class _LinearRegressorBase(RegressorMixin, BaseEstimator):
     """Shared ``fit``/``predict`` for models with ``coef_`` and ``intercept_``."""
 
     def _estimator(self):
+        """``(factory, hyperparameters)`` of the jaxml estimator to fit."""
         raise TypeError("subclasses define _estimator")
 
     def fit(self, X, y):
         """Fit the model; returns ``self``."""
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
-        params = fit_x64(self._estimator(), X, y)
+        factory, config = self._estimator()
+        params = fit_x64(factory, X, y, **config)
         self.coef_ = params.coef
         self.intercept_ = float(params.intercept)
         self._after_fit(params)
@@ -85,7 +110,7 @@ class LinearRegression(_LinearRegressorBase):
         self.fit_intercept = fit_intercept
 
     def _estimator(self):
-        return linear.ols(method="lstsq", fit_intercept=self.fit_intercept)
+        return linear.ols, dict(method="lstsq", fit_intercept=self.fit_intercept)
 
     def _after_fit(self, params):
         pass
@@ -99,7 +124,7 @@ class Ridge(_LinearRegressorBase):
         self.fit_intercept = fit_intercept
 
     def _estimator(self):
-        return linear.ridge(alpha=self.alpha, fit_intercept=self.fit_intercept)
+        return linear.ridge, dict(alpha=self.alpha, fit_intercept=self.fit_intercept)
 
     def _after_fit(self, params):
         pass
@@ -116,9 +141,9 @@ class ElasticNet(_LinearRegressorBase):
         self.tol = tol
 
     def _estimator(self):
-        return linear.elastic_net(
-            self.alpha,
-            self.l1_ratio,
+        return linear.elastic_net, dict(
+            alpha=self.alpha,
+            l1_ratio=self.l1_ratio,
             fit_intercept=self.fit_intercept,
             tol=self.tol,
             max_iter=self.max_iter,
@@ -146,8 +171,8 @@ class Lasso(ElasticNet):
         self.tol = tol
 
     def _estimator(self):
-        return linear.lasso(
-            self.alpha, fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter
+        return linear.lasso, dict(
+            alpha=self.alpha, fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter
         )
 
 
@@ -161,8 +186,8 @@ class PoissonRegressor(_LinearRegressorBase):
         self.tol = tol
 
     def _estimator(self):
-        return glm.poisson_regression(
-            self.alpha, fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter
+        return glm.poisson_regression, dict(
+            alpha=self.alpha, fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter
         )
 
     def fit(self, X, y):
@@ -215,7 +240,7 @@ class BayesianRidge(_LinearRegressorBase):
         self.fit_intercept = fit_intercept
 
     def _estimator(self):
-        return linear.bayesian_ridge(
+        return linear.bayesian_ridge, dict(
             max_iter=self.max_iter,
             tol=self.tol,
             alpha_1=self.alpha_1,
@@ -244,10 +269,18 @@ class BayesianRidge(_LinearRegressorBase):
         return mean, np.sqrt(var)
 
 
-def encode_labels(estimator, y):
-    """Check classification targets, set ``classes_`` and return integer codes."""
+def encode_labels(estimator, y, *, min_classes: int = 1):
+    """Check classification targets, set ``classes_`` and return integer codes.
+
+    Fewer than ``min_classes`` distinct labels raise scikit-learn's error message.
+    """
     check_classification_targets(y)
     estimator.classes_, codes = np.unique(y, return_inverse=True)
+    if estimator.classes_.size < min_classes:
+        raise ValueError(
+            f"This solver needs samples of at least {min_classes} classes in the data, but "
+            f"the data contains only one class: {estimator.classes_[0]!r}"
+        )
     return codes.astype(np.int32)
 
 
@@ -286,17 +319,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Fit the model; returns ``self``."""
         X, y = validate_data(self, X, y, dtype=np.float64)
-        codes = encode_labels(self, y)
-        if self.classes_.size < 2:
-            raise ValueError(
-                "This solver needs samples of at least 2 classes in the data, but the data "
-                f"contains only one class: {self.classes_[0]!r}"
-            )
+        codes = encode_labels(self, y, min_classes=2)
         class_weight = self.class_weight
         if isinstance(class_weight, dict):
             class_weight = np.array([float(class_weight.get(c, 1.0)) for c in self.classes_])
-        est = linear.logistic_regression(
-            self.C,
+        params = fit_x64(
+            linear.logistic_regression,
+            X,
+            codes,
+            C=self.C,
             penalty=self.penalty,
             solver=self.solver,
             fit_intercept=self.fit_intercept,
@@ -305,7 +336,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             tol=self.tol,
             max_iter=self.max_iter,
         )
-        params = fit_x64(est, X, codes)
         self.coef_ = params.coef
         self.intercept_ = params.intercept
         self.n_iter_ = np.array([int(params.n_iter)])

@@ -21,8 +21,13 @@ __all__ = ["GaussianNB", "MultinomialNB", "BernoulliNB"]
 
 
 class _NaiveBayesBase(ClassifierMixin, BaseEstimator):
+    def _spec(self, n_classes):
+        """``(factory, hyperparameters)`` of the jaxml estimator."""
+        raise TypeError("subclasses define _spec")
+
     def _estimator(self, n_classes):
-        raise TypeError("subclasses define _estimator")
+        factory, config = self._spec(n_classes)
+        return factory(**config)
 
     def _check_X(self, X, *, reset):
         return validate_data(self, X, dtype=np.float64, reset=reset)
@@ -30,9 +35,10 @@ class _NaiveBayesBase(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Fit the class-conditional models; returns ``self``."""
         X, y = validate_data(self, X, y, dtype=np.float64)
-        codes = encode_labels(self, y)
+        codes = encode_labels(self, y, min_classes=2)
         self._fit_checks(X)
-        self.params_ = fit_x64(self._estimator(int(self.classes_.size)), X, codes)
+        factory, config = self._spec(int(self.classes_.size))
+        self.params_ = fit_x64(factory, X, codes, **config)
         self._set_attributes(self.params_)
         return self
 
@@ -66,8 +72,8 @@ class GaussianNB(_NaiveBayesBase):
         self.priors = priors
         self.var_smoothing = var_smoothing
 
-    def _estimator(self, n_classes):
-        return naive_bayes.gaussian_nb(
+    def _spec(self, n_classes):
+        return naive_bayes.gaussian_nb, dict(
             var_smoothing=self.var_smoothing, priors=self.priors, n_classes=n_classes
         )
 
@@ -102,8 +108,8 @@ class MultinomialNB(_DiscreteNBBase):
         self.fit_prior = fit_prior
         self.class_prior = class_prior
 
-    def _estimator(self, n_classes):
-        return naive_bayes.multinomial_nb(
+    def _spec(self, n_classes):
+        return naive_bayes.multinomial_nb, dict(
             alpha=self.alpha,
             fit_prior=self.fit_prior,
             class_prior=self.class_prior,
@@ -134,8 +140,8 @@ class BernoulliNB(_DiscreteNBBase):
         self.fit_prior = fit_prior
         self.class_prior = class_prior
 
-    def _estimator(self, n_classes):
-        return naive_bayes.bernoulli_nb(
+    def _spec(self, n_classes):
+        return naive_bayes.bernoulli_nb, dict(
             alpha=self.alpha,
             binarize=self.binarize,
             fit_prior=self.fit_prior,

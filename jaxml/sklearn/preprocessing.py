@@ -77,7 +77,7 @@ class StandardScaler(_AffineScaler):
         self.with_std = with_std
 
     def _transformer(self):
-        return P.standard_scaler(with_mean=bool(self.with_mean), with_std=bool(self.with_std))
+        return P.standard_scaler(with_mean=self.with_mean, with_std=self.with_std)
 
     def _store(self, offset, scale, X):
         keep_mean = self.with_mean or self.with_std  # scikit-learn's convention
@@ -121,8 +121,8 @@ class RobustScaler(_AffineScaler):
         self.quantile_range = quantile_range
 
     def _transformer(self):
-        return P.robust_scaler(with_centering=bool(self.with_centering),
-                               with_scaling=bool(self.with_scaling),
+        return P.robust_scaler(with_centering=self.with_centering,
+                               with_scaling=self.with_scaling,
                                quantile_range=tuple(self.quantile_range))
 
     def _store(self, offset, scale, X):

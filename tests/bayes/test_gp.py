@@ -50,7 +50,9 @@ def test_nuts_with_tight_hyperpriors_reduces_to_fixed_gp(data):
     tight = dict(amplitude_prior=(float(np.log(1.3)), 0.01),
                  lengthscale_prior=(float(np.log(0.8)), 0.01),
                  noise_prior=(float(np.log(0.1)), 0.01))
-    samples = gp.fit_nuts(0, X, y, num_warmup=100, num_samples=100, **tight)
+    est = gp.gp_nuts(num_warmup=100, num_samples=100, chunk_size=32, **tight)
+    params = est.fit(0, X, y)
+    samples = params.samples
     assert set(samples) == {"amplitude", "lengthscale", "noise"}
     np.testing.assert_allclose(samples["lengthscale"].mean(), 0.8, rtol=0.03)
     pred = gp.posterior_predictive(1, samples, X, y, X_new, chunk_size=32)
@@ -60,6 +62,11 @@ def test_nuts_with_tight_hyperpriors_reduces_to_fixed_gp(data):
     np.testing.assert_allclose(pred.variance - pred.latent_variance,
                                np.mean(np.asarray(samples["noise"]) ** 2), rtol=1e-5)
     assert pred.samples.shape == (100, 20)
+    np.testing.assert_allclose(est.predict(params, X_new), pred.mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(est.predict_std(params, X_new) ** 2, pred.variance, rtol=1e-5)
+    draws, noise = est.predict_samples(1, params, X_new)
+    np.testing.assert_allclose(draws, pred.samples, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(noise[:, 0], np.asarray(samples["noise"]) ** 2, rtol=1e-6)
     again = gp.posterior_predictive(1, samples, X, y, X_new, chunk_size=7)
     np.testing.assert_allclose(again.mean, pred.mean, atol=1e-5)
     np.testing.assert_array_equal(again.samples.shape, pred.samples.shape)
@@ -71,5 +78,7 @@ def test_bad_input(data):
         gp.predict(X, y, np.zeros((3, 2)), amplitude=1.0, lengthscale=1.0, noise=0.1)
     with pytest.raises(ValueError, match="y"):
         gp.fit_nuts(0, X, y[:-2])
+    with pytest.raises(ValueError, match="num_samples"):
+        gp.gp_nuts(num_samples=0)
     with pytest.raises(ValueError, match="lengthscale"):
         gp.posterior_predictive(0, {"amplitude": np.ones(3)}, X, y, X_new)

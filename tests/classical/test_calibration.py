@@ -65,6 +65,31 @@ def test_ece_binary_and_top_label_brute_force():
     assert float(CAL.expected_calibration_error([0, 1, 0, 1], [0.5] * 4)) == 0.0
 
 
+def test_top_label_reliability_curve_brute_force():
+    rng = np.random.default_rng(4)
+    probs = rng.dirichlet(np.ones(4), size=200).astype(np.float32)
+    labels = np.array([rng.choice(4, p=p / p.sum()) for p in probs.astype(float)], np.int32)
+    conf, hit = probs.max(1), (probs.argmax(1) == labels)
+    edges = np.linspace(0, 1, 11)
+    acc, mean_conf, counts = CAL.reliability_curve(labels, probs, n_bins=10)
+    for b, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
+        m = ((conf > lo) if b else (conf >= lo)) & (conf <= hi)
+        assert int(counts[b]) == m.sum()
+        if m.any():
+            assert float(acc[b]) == pytest.approx(hit[m].mean(), abs=1e-6)
+            assert float(mean_conf[b]) == pytest.approx(conf[m].mean(), abs=1e-6)
+        else:
+            assert np.isnan(float(acc[b]))
+    got = jax.jit(lambda a, b: CAL.reliability_curve(a, b, n_bins=10))(labels, probs)
+    chex.assert_trees_all_close(got, (acc, mean_conf, counts))
+    # a one-hot predictor that is always right has zero top-label ECE
+    assert float(CAL.expected_calibration_error(labels, np.eye(4, dtype=np.float32)[labels])) == 0.0
+    with pytest.raises(ValueError, match="y_true"):
+        CAL.reliability_curve(np.full(200, 4), probs)
+    with pytest.raises(ValueError, match="n_bins"):
+        CAL.expected_calibration_error(labels, probs, n_bins=0)
+
+
 def test_platt_scaling_matches_sklearn_sigmoid_calibration():
     scores = (3.0 * (P_TRUE - 0.5) + 0.5 * R.normal(size=N)).astype(np.float32) * 40.0
     cal = CAL.platt_scaling()

@@ -36,8 +36,8 @@ def test_gpr_fixed_hyperparameters_match_sklearn():
         est = gp.gp_regression(0.8, 1.5, 0.05, optimize=False)
         params = est.fit(X, y)
         mean = est.predict(params, Xt)
-        std = est.predict_std(params, Xt, include_noise=True)
-        latent_std = est.predict_std(params, Xt)
+        std = est.predict_std(params, Xt)
+        latent_std = est.predict_std(params, Xt, include_noise=False)
     np.testing.assert_allclose(float(params.log_marginal_likelihood),
                                sk.log_marginal_likelihood_value_, rtol=1e-9)
     np.testing.assert_allclose(np.asarray(mean), mean_sk, rtol=1e-7, atol=1e-9)
@@ -133,7 +133,7 @@ def test_gpc_multiclass_one_vs_rest_matches_sklearn():
     chex.assert_shape(proba, (8, 3))
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(proba, sk.predict_proba(Xt), atol=2e-3)
-    mean, var = est.latent(params, Xt.astype(np.float32))
+    mean, var = gp.latent_predictive(params, Xt.astype(np.float32))
     chex.assert_shape((mean, var), ((8, 3), (8, 3)))
     assert np.all(np.asarray(var) >= 0)
 

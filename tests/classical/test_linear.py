@@ -205,7 +205,7 @@ def test_logistic_hessian_outer_table_and_direct_paths_agree(clf_data, monkeypat
     est = linear.logistic_regression(C=0.7, tol=1e-10)
     with jax.enable_x64(True):
         table = est.fit(X, y)
-        monkeypatch.setattr(linear, "_OUTER_TABLE_MAX", 0)
+        monkeypatch.setattr(linear.logistic, "_OUTER_TABLE_MAX", 0)
         direct = est.fit(X, y)
     chex.assert_trees_all_close(table, direct, rtol=1e-9, atol=1e-10)
     assert int(table.n_iter) == int(direct.n_iter) <= 15
@@ -271,7 +271,7 @@ def test_bad_input_raises(reg_data, clf_data):
         linear.logistic_regression(penalty="l3")
     with pytest.raises(ValueError, match="C"):
         linear.logistic_regression(C=0.0)
-    with pytest.raises(ValueError, match="2 classes"):
+    with pytest.raises(ValueError, match="2 distinct classes"):
         linear.logistic_regression().fit(X, np.zeros(len(X), np.int32))
     with pytest.raises(ValueError, match="class codes"):
         linear.logistic_regression(n_classes=2).fit(X, np.arange(len(X)) % 3)

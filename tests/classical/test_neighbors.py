@@ -94,13 +94,13 @@ def test_lsh_recall_vs_exact():
     for n_tables in (1, 16):
         index = nn.lsh_index(key, X, n_tables=n_tables, n_projections=3)
         _, approx = nn.lsh_query(index, Q, 10, max_candidates=64, batch_size=32)
-        recalls.append(float(nn.recall_at_k(approx, exact)))
+        recalls.append(float(nn.recall_at_k(exact, approx)))
     assert 0.0 < recalls[0] < recalls[1]
     assert recalls[1] > 0.6
     # one huge bucket holding every point: LSH degenerates to exact search
     index = nn.lsh_index(key, X, n_tables=1, n_projections=1, width=1e6)
     dist, approx = nn.lsh_query(index, Q, 10, max_candidates=2000)
-    assert float(nn.recall_at_k(approx, exact)) == 1.0
+    assert float(nn.recall_at_k(exact, approx)) == 1.0
     # determinism under a fixed key
     chex.assert_trees_all_equal(nn.lsh_index(key, X, n_tables=2), nn.lsh_index(key, X, n_tables=2))
 
@@ -116,7 +116,7 @@ def test_lsh_reports_missing_candidates():
 def test_recall_at_k_oracle():
     exact = np.array([[0, 1, 2], [3, 4, 5]])
     approx = np.array([[2, 0, -1], [5, 9, 8]])
-    assert float(nn.recall_at_k(approx, exact)) == pytest.approx(0.5)
+    assert float(nn.recall_at_k(exact, approx)) == pytest.approx(0.5)
 
 
 def test_neighbors_bad_input(data):

@@ -12,8 +12,6 @@ import sklearn.preprocessing as skp
 from imblearn.over_sampling import SMOTE, RandomOverSampler
 from imblearn.under_sampling import RandomUnderSampler
 from sklearn.utils.class_weight import compute_class_weight as sk_class_weight
-from statsmodels.stats.outliers_influence import variance_inflation_factor
-from statsmodels.tools import add_constant
 
 from jaxml.classical import preprocessing as P
 
@@ -159,22 +157,10 @@ def test_rfe_matches_sklearn():
 def test_l1_selection_matches_sklearn_lasso():
     Xr = R.normal(size=(50, 5)).astype(np.float32)
     y = (Xr @ np.array([2.0, 0.0, -1.0, 0.0, 0.3]) + 0.1 * R.normal(size=50)).astype(np.float32)
-    support, coef = P.l1_selection(Xr, y, alpha=0.1)
+    support, coef = P.l1_selection(Xr, y, alpha=0.1, tol=1e-8, max_iter=10_000)
     ref = sklm.Lasso(alpha=0.1, tol=1e-8, max_iter=10_000).fit(Xr, y)
     np.testing.assert_allclose(coef, ref.coef_, atol=1e-4)
     np.testing.assert_array_equal(support, np.abs(ref.coef_) > 1e-5)
-
-
-def test_vif_matches_statsmodels():
-    Xv = R.normal(size=(40, 3))
-    Xv = np.column_stack([Xv, Xv[:, 0] + 0.1 * R.normal(size=40)]).astype(np.float32)
-    ours = P.variance_inflation_factors(Xv)
-    exog = add_constant(Xv.astype(np.float64))
-    ref = [variance_inflation_factor(exog, i) for i in range(1, 5)]
-    np.testing.assert_allclose(ours, ref, rtol=2e-3)
-    assert float(ours[3]) > 10.0
-    with pytest.raises(ValueError, match="constant"):
-        P.variance_inflation_factors(np.column_stack([Xv, np.ones(40)]))
 
 
 # --------------------------------------------------------------------- imbalance

@@ -111,6 +111,42 @@ def test_wolfe_line_search_satisfies_strong_wolfe(c2):
     assert ref[0] is not None
 
 
+def test_newton_closed_form_hessian_matches_autodiff_and_polishes_float32():
+    """A closed-form ``hessian=`` gives the iterates of ``jax.hessian``; in float32 the
+    solve ends at the rounding level instead of stalling in the line search."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 3))
+    y = (rng.uniform(size=200) < 1 / (1 + np.exp(-X @ np.array([1.0, -1.0, 0.5])))).astype(float)
+
+    def make(dtype):
+        Xj, yj = jnp.asarray(X, dtype), jnp.asarray(y, dtype)
+
+        def loss(w):
+            z = Xj @ w
+            return jnp.mean(jax.nn.softplus(z) - yj * z) + 0.05 * w @ w
+
+        def hessian(w):
+            p = jax.nn.sigmoid(Xj @ w)
+            return Xj.T @ ((p * (1 - p))[:, None] * Xj) / 200 + 0.1 * jnp.eye(3, dtype=dtype)
+        return loss, hessian
+
+    with jax.enable_x64(True):
+        loss, hessian = make(jnp.float64)
+        closed = so2.newton(loss, jnp.zeros(3), hessian=hessian, gtol=1e-12)
+        auto = so2.newton(loss, jnp.zeros(3), gtol=1e-12)
+        np.testing.assert_allclose(closed.x, auto.x, rtol=1e-12)
+        assert int(closed.num_iter) == int(auto.num_iter) <= 8
+    loss, hessian = make(jnp.float32)
+    res = jax.jit(lambda w: so2.newton(loss, w, hessian=hessian, gtol=0.0, max_iter=50))(
+        jnp.zeros(3, jnp.float32))
+    # gtol=0 is unreachable: the rounding-level rule stops it with one evaluation per
+    # iteration, where a stalled Wolfe search would spend up to 30 on the last one
+    assert int(res.num_iter) <= 10 and int(res.num_evals) == int(res.num_iter) + 1
+    np.testing.assert_allclose(res.x, closed.x, atol=1e-5)
+    with pytest.raises(TypeError, match="hessian"):
+        so2.newton(loss, jnp.zeros(3), hessian="exact")
+
+
 def test_newton_handles_indefinite_hessian():
     """At a saddle-ish start Newton's modified Hessian still gives descent."""
     res = so2.newton(optim.himmelblau, jnp.array([-0.27, -0.92]))  # near a local max

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn import linear_model as sk
 from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, make_regression
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -25,6 +26,8 @@ ALL = [
 ]
 
 
+# 361 checks: 868 s single-process on 2 cores at load ~20 (one compile per input shape;
+# twice as fast as before the jitted fit was cached); slow until timed on an idle machine
 @pytest.mark.slow
 @parametrize_with_checks(ALL)
 def test_sklearn_estimator_checks(estimator, check):
@@ -60,6 +63,53 @@ def test_regressors_match_sklearn(data, ours, ref, target):
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-8)
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-8, atol=1e-8)
     assert ours.n_features_in_ == 4
+
+
+def _lasso_objective(model, X, y, alpha):
+    r = y - X @ model.coef_ - model.intercept_
+    return r @ r / (2 * len(y)) + alpha * np.abs(model.coef_).sum()
+
+
+def test_lasso_parity_on_unscaled_features():
+    """Unscaled columns (scales 0.1..20): at the same default tol both stop at the same
+    sweep with the same coefficients (same stopping rule), and at a tight tol both reach
+    the same optimum of the same objective."""
+    X, y = make_regression(n_samples=200, n_features=15, n_informative=6, noise=5.0,
+                           random_state=3)
+    X = X * np.linspace(0.1, 20.0, 15)
+    ours, ref = jl.Lasso(alpha=0.1).fit(X, y), sk.Lasso(alpha=0.1).fit(X, y)
+    scale = np.max(np.abs(ref.coef_))
+    assert np.max(np.abs(ours.coef_ - ref.coef_)) <= 1e-10 * scale
+    assert ours.n_iter_ == ref.n_iter_
+    assert ours.dual_gap_ == pytest.approx(ref.dual_gap_, rel=1e-6)
+    tight_ours = jl.Lasso(alpha=0.1, tol=1e-12, max_iter=10_000).fit(X, y)
+    tight_ref = sk.Lasso(alpha=0.1, tol=1e-12, max_iter=10_000).fit(X, y)
+    assert _lasso_objective(tight_ours, X, y, 0.1) == pytest.approx(
+        _lasso_objective(tight_ref, X, y, 0.1), rel=1e-12)
+    assert np.max(np.abs(tight_ours.coef_ - tight_ref.coef_)) <= 1e-8 * scale
+    # the default fit is within its certified gap of the optimum
+    gap = _lasso_objective(ours, X, y, 0.1) - _lasso_objective(tight_ours, X, y, 0.1)
+    assert 0.0 <= gap <= ours.dual_gap_ + 1e-12
+
+
+def _logistic_objective(model, X, y, C):
+    z = X @ model.coef_.ravel() + model.intercept_[0]
+    return C * np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 * model.coef_.ravel() @ model.coef_.ravel()
+
+
+def test_logistic_parity_on_standardised_breast_cancer():
+    """scikit-learn's default L-BFGS (tol 1e-4) stops short of the optimum here (its
+    probabilities differ by ~5e-3 and its objective is higher); run to convergence, it
+    agrees with ours to 1e-6 in probability and to rounding in the objective."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    ours = jl.LogisticRegression(C=0.5).fit(X, y)
+    loose = sk.LogisticRegression(C=0.5).fit(X, y)
+    tight = sk.LogisticRegression(C=0.5, tol=1e-12, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), tight.predict_proba(X), atol=1e-6)
+    f_ours = _logistic_objective(ours, X, y, 0.5)
+    assert f_ours == pytest.approx(_logistic_objective(tight, X, y, 0.5), rel=1e-10)
+    assert f_ours < _logistic_objective(loose, X, y, 0.5)
 
 
 def test_bayesian_ridge_std_matches_sklearn(data):
