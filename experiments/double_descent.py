@@ -12,6 +12,12 @@ Reproduces
   h ∈ geomspace(2, 300, 20) and the MNIST-1D CNN over channels, SGD lr 0.01, momentum
   0.9, batch 100 — all widths and seeds trained in one compiled, vmapped program by
   masking hidden units of a max-width network; plus epoch-wise and sample-wise curves.
+
+Per-seed quantities (test errors at the peak, the sweet spot and the largest model) are
+reported as means with Student-t intervals (``<metric>_ci95``, ``<metric>_n``,
+``<metric>_failed``); sizes are located on the seed-averaged curves, averaged over the
+seeds whose errors are finite, and the non-finite (failed) runs are counted in
+``<sweep>_failed_runs``.
 """
 
 from __future__ import annotations
@@ -25,26 +31,52 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from jaxml.experiment import Timer, ci95, main_for, markdown_table, save_figure, write_results
+from jaxml.experiment import (Timer, ci95, format_mean_ci, machine_line, main_for, markdown_table,
+                              save_figure, seed_metrics, t_quantile, write_results)
 from jaxml.theory import double_descent as dd
 
 NAME = "double_descent"
 
+# Greydanus & Kobak's notebook, run at its 500-epoch budget: MLP widths
+# np.unique(np.geomspace(2, 300, 20, dtype=int)), CNN channels 2..28 step 2 and 30..100 step 5.
+_NOTEBOOK = ("Greydanus & Kobak (2024), MNIST-1D repository (github.com/greydanus/mnist1d, commit "
+             "9129ceb), notebooks/deep-double-descent.ipynb, ")
+_MLP_NOISE = _NOTEBOOK + "cell In [8] output (MLP, 15% label noise, 500 epochs): "
+_MLP_CLEAN = _NOTEBOOK + "cell In [7] output (MLP, clean labels, 500 epochs): "
+_CNN_NOISE = _NOTEBOOK + "cell In [10] output (CNN, 15% label noise, 500 epochs): "
 PAPER = {
-    # MNIST-1D notebook (Greydanus & Kobak 2024), MLP, 15% label noise
     "mlp_noise_peak_width": 47,
-    "mlp_noise_peak_test_err": 0.54,
-    "mlp_noise_final_test_err": 0.455,
+    "mlp_noise_peak_test_err": 0.5405,
+    "mlp_noise_sweet_width": 16,
+    "mlp_noise_sweet_test_err": 0.4724,
     "mlp_noise_interp_width": 61,
-    # MNIST-1D notebook, MLP with clean labels: plateau
-    "mlp_clean_final_test_err": 0.41,
-    # MNIST-1D notebook, CNN with 15% label noise
+    "mlp_noise_final_test_err": 0.4547,
+    "mlp_clean_interp_width": 47,
+    "mlp_clean_final_test_err": 0.3725,
     "cnn_noise_sweet_channels": 10,
-    "cnn_noise_sweet_test_err": 0.196,
+    "cnn_noise_sweet_test_err": 0.1964,
     "cnn_noise_peak_channels": 18,
     "cnn_noise_peak_test_err": 0.338,
-    # Belkin et al. (2019): the peak sits at the interpolation threshold N = n
+    "cnn_noise_interp_channels": 24,
     "rff_peak_over_n": 1.0,
+}
+PAPER_SOURCE = {
+    "mlp_noise_peak_width": _MLP_NOISE + "highest test error after the sweet spot, h = 47 (54.05%)",
+    "mlp_noise_peak_test_err": _MLP_NOISE + "test error 54.05% at h = 47",
+    "mlp_noise_sweet_width": _MLP_NOISE + "lowest test error before interpolation, h = 16 (47.24%)",
+    "mlp_noise_sweet_test_err": _MLP_NOISE + "test error 47.24% at h = 16",
+    "mlp_noise_interp_width": _MLP_NOISE + "first width with train error <= 1%: h = 61 (0.00%; h = 47 has 5.47%)",
+    "mlp_noise_final_test_err": _MLP_NOISE + "test error 45.47% at h = 300",
+    "mlp_clean_interp_width": _MLP_CLEAN + "first width with train error <= 1%: h = 47 (0.00%; h = 36 has 1.35%)",
+    "mlp_clean_final_test_err": _MLP_CLEAN + "test error 37.25% at h = 300",
+    "cnn_noise_sweet_channels": _CNN_NOISE + "lowest test error before interpolation, 10 channels (19.64%)",
+    "cnn_noise_sweet_test_err": _CNN_NOISE + "test error 19.64% at 10 channels",
+    "cnn_noise_peak_channels": _CNN_NOISE + "highest test error after the sweet spot, 18 channels (33.80%)",
+    "cnn_noise_peak_test_err": _CNN_NOISE + "test error 33.80% at 18 channels",
+    "cnn_noise_interp_channels": _CNN_NOISE + "first channels with train error <= 1%: 24 (0.00%; 22 has 5.50%)",
+    "rff_peak_over_n": ("Belkin, Hsu, Ma & Mandal (2019), PNAS 116(32):15849, Fig. 2 (random Fourier "
+                        "features on MNIST): test loss and the norm of the min-norm solution peak at "
+                        "the interpolation threshold N = n"),
 }
 
 
@@ -58,7 +90,7 @@ class Config:
     number of steps.
     """
 
-    seeds: int = 3
+    seeds: int = 5
     # min-norm least squares
     ls_n: int = 20
     ls_num_p: int = 30
@@ -83,13 +115,16 @@ class Config:
     lr: float = 0.01
     momentum: float = 0.9
     batch_size: int = 100
+    # sizes whose largest/smallest ratio is at most this train in one compiled program
+    # (padded to the largest); 1 compiles one program per size (no padding work)
+    width_group_ratio: float = 1.0
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(seeds=1, ls_n=10, ls_num_p=12, ls_trials=60, rf_n=60, rf_test=300,
+        return cls(seeds=1, ls_n=10, ls_num_p=6, ls_trials=40, rf_n=60, rf_test=300,
                    rf_points_per_n=6, rf_ratio_max=3, num_train=600, mlp_widths=(2, 8, 32),
                    mlp_epochs=2, cnn_channels=(2, 8), cnn_epochs=2, sample_widths=(2, 8), sample_fixed_widths=(8,),
-                   sample_sizes=(150,), evals=2)
+                   sample_sizes=(150,), evals=2, width_group_ratio=16.0)
 
     @classmethod
     def full(cls) -> "Config":
@@ -111,7 +146,14 @@ def _least_squares(config: Config, key) -> dict:
     return {"ps": ps, "gamma": ps / n, "mc_mean": np.asarray(mc.mean), "mc_se": np.asarray(mc.stderr),
             "finite": finite, "asymptotic": np.asarray(dd.minnorm_risk_asymptotic(ps / n)),
             "ridge_mean": np.asarray(ridge.mean), "ridge_se": np.asarray(ridge.stderr),
-            "z": z, "max_z": float(np.nanmax(np.abs(z[ok]))), **_least_squares_samplewise(config, key)}
+            "z": z, **_max_abs_z(z[ok], "max_z"), **_least_squares_samplewise(config, key)}
+
+
+def _max_abs_z(z: np.ndarray, name: str) -> dict:
+    """Largest finite |z| under ``name`` and the count of non-finite z under ``name_nonfinite``."""
+    finite = np.isfinite(z)
+    return {name: float(np.abs(z[finite]).max()) if finite.any() else float("nan"),
+            f"{name}_nonfinite": int(np.sum(~finite))}
 
 
 def _least_squares_samplewise(config: Config, key) -> dict:
@@ -123,7 +165,7 @@ def _least_squares_samplewise(config: Config, key) -> dict:
     z = (np.asarray(mc.mean) - finite) / np.asarray(mc.stderr)
     below = ns < p - 3
     return {"s_ns": ns, "s_mc_mean": np.asarray(mc.mean), "s_mc_se": np.asarray(mc.stderr), "s_finite": finite,
-            "s_max_z": float(np.nanmax(np.abs(z[np.abs(ns - p) > 3]))),
+            **_max_abs_z(z[np.abs(ns - p) > 3], "s_max_z"),
             # risk at the largest n below the threshold over the risk at the smallest n
             "s_rise": float(np.asarray(mc.mean)[below][-1] / np.asarray(mc.mean)[0]),
             "s_rise_n": int(ns[below][-1])}
@@ -183,8 +225,17 @@ def _sweep(config: Config, key, kind: str, widths, num_train, data, epochs: int,
     hist = dd.sgd_width_sweep(key, init, apply, np.asarray(widths, np.float32), num_train,
                               (x_tr, y_tr), (x_te, y_te), num_seeds=seeds, steps=steps,
                               eval_every=steps // evals, batch_size=config.batch_size, lr=config.lr,
-                              momentum=config.momentum)
+                              momentum=config.momentum, max_width_ratio=config.width_group_ratio)
     return {f: np.asarray(v) for f, v in hist._asdict().items()}
+
+
+def finite_mean(errors: np.ndarray) -> np.ndarray:
+    """Mean over seeds (axis 1) of the finite entries; NaN where no seed is finite. The
+    non-finite entries are counted by the caller, not hidden."""
+    finite = np.isfinite(errors)
+    count = finite.sum(1)
+    total = np.where(finite, errors, 0.0).sum(1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def locate_peak(test_err, train_err, sizes, *, interp_tol: float = 0.01) -> dict:
@@ -193,24 +244,30 @@ def locate_peak(test_err, train_err, sizes, *, interp_tol: float = 0.01) -> dict
     The threshold is the first size whose mean final train error is ≤ ``interp_tol``.
     The peak is the highest test error at or after the *sweet spot*, the lowest test
     error among sizes before the threshold (all sizes when none interpolates), so the
-    large errors of tiny, under-fitting models are not mistaken for the peak.
+    large errors of tiny, under-fitting models are not mistaken for the peak. Means are
+    over the finite seeds (see :func:`finite_mean`); ``failed_runs`` counts the others.
 
     Args:
       test_err, train_err: final errors, (sizes, seeds).
       sizes: the swept widths / channels / sample sizes.
+
+    Returns:
+      indices and sizes of the peak, sweet spot and threshold, the mean test errors there,
+      and the per-seed test errors at the peak, the sweet spot and the largest size.
     """
-    mean_test, mean_train = test_err.mean(1), train_err.mean(1)
+    mean_test, mean_train = finite_mean(test_err), finite_mean(train_err)
     interp = np.nonzero(mean_train <= interp_tol)[0]
     interp_index = int(interp[0]) if interp.size else None
     before = mean_test[: interp_index] if interp_index else mean_test
-    sweet = int(np.argmin(before))
-    peak = sweet + int(np.argmax(mean_test[sweet:]))
+    sweet = int(np.nanargmin(before))
+    peak = sweet + int(np.nanargmax(mean_test[sweet:]))
     return {"peak_index": peak, "sweet_index": sweet, "peak_width": float(sizes[peak]),
-            "peak_test_err": float(mean_test[peak]),
-            "peak_test_ci": float(ci95(test_err[peak])) if test_err.shape[1] > 1 else 0.0,
+            "peak_test_err": float(mean_test[peak]), "peak_test_errs": test_err[peak],
             "sweet_width": float(sizes[sweet]), "sweet_test_err": float(mean_test[sweet]),
+            "sweet_test_errs": test_err[sweet],
             "interp_width": float(sizes[interp_index]) if interp_index is not None else float("nan"),
-            "final_test_err": float(mean_test[-1])}
+            "final_test_err": float(mean_test[-1]), "final_test_errs": test_err[-1],
+            "failed_runs": int(np.sum(~np.isfinite(test_err) | ~np.isfinite(train_err)))}
 
 
 def run(config: Config, out_dir: str | Path) -> dict:
@@ -282,7 +339,9 @@ def run(config: Config, out_dir: str | Path) -> dict:
     rf_main = rf["mnist1d/fourier"]
     metrics = {
         "minnorm_max_z": ls["max_z"],
+        "minnorm_max_z_nonfinite": ls["max_z_nonfinite"],
         "minnorm_samplewise_max_z": ls["s_max_z"],
+        "minnorm_samplewise_max_z_nonfinite": ls["s_max_z_nonfinite"],
         "minnorm_samplewise_risk_rise": ls["s_rise"],
         "minnorm_samplewise_risk_rise_n": ls["s_rise_n"],
         "rff_peak_over_n": rf_main["peak_mse_over_n"],
@@ -295,21 +354,25 @@ def run(config: Config, out_dir: str | Path) -> dict:
     for name, sm in summary.items():
         unit = "channels" if name.startswith("cnn") else "width"
         metrics[f"{name}_peak_{unit}"] = sm["peak_width"]
-        metrics[f"{name}_peak_test_err"] = sm["peak_test_err"]
+        metrics.update(seed_metrics(f"{name}_peak_test_err", sm["peak_test_errs"]))
         metrics[f"{name}_sweet_{unit}"] = sm["sweet_width"]
-        metrics[f"{name}_sweet_test_err"] = sm["sweet_test_err"]
+        metrics.update(seed_metrics(f"{name}_sweet_test_err", sm["sweet_test_errs"]))
         metrics[f"{name}_interp_{unit}"] = sm["interp_width"]
         metrics[f"{name}_peak_over_interp"] = sm["peak_width"] / sm["interp_width"]
-        metrics[f"{name}_final_test_err"] = sm["final_test_err"]
+        metrics.update(seed_metrics(f"{name}_final_test_err", sm["final_test_errs"]))
+        metrics[f"{name}_failed_runs"] = sm["failed_runs"]
     largest = sweeps["mlp_noise"]["test_err"][-1].mean(0)
     metrics["epochwise_largest_mlp_min_test_err"] = float(largest.min())
     metrics["epochwise_largest_mlp_final_test_err"] = float(largest[-1])
     metrics["epochwise_largest_mlp_rise_after_min"] = float(largest[int(np.argmin(largest)):].max() - largest.min())
-    for m, test_m, train_m in zip(sample_ns, sample_test, sample_train):
-        sm = locate_peak(test_m, train_m, sample_widths)
+    metrics["samplewise_failed_runs"] = 0
+    by_n = {int(m): locate_peak(test_m, train_m, sample_widths)
+            for m, test_m, train_m in zip(sample_ns, sample_test, sample_train)}
+    for m, sm in by_n.items():
         metrics[f"samplewise_peak_width/n{m}"] = sm["peak_width"]
-        metrics[f"samplewise_peak_test_err/n{m}"] = sm["peak_test_err"]
+        metrics.update(seed_metrics(f"samplewise_peak_test_err/n{m}", sm["peak_test_errs"]))
         metrics[f"samplewise_interp_width/n{m}"] = sm["interp_width"]
+        metrics["samplewise_failed_runs"] += sm["failed_runs"]
     # more data hurts where a curve for more examples lies above the one for fewer:
     # the largest increase of test error between consecutive n, over all widths
     hurt = np.diff(sample_test.mean(2), axis=0)          # (n steps, widths)
@@ -335,8 +398,9 @@ def run(config: Config, out_dir: str | Path) -> dict:
                        "test_err": sample_test.mean(-1), "train_err": sample_train.mean(-1)},
     }
     results = write_results(out_dir, experiment=NAME, config=config, metrics=metrics, paper=PAPER,
-                            seeds=config.seeds, wall_time_s=total.seconds, extra=extra)
-    _write_readme(out_dir, config, metrics, summary, total.seconds)
+                            paper_source=PAPER_SOURCE, seeds=config.seeds,
+                            wall_time_s=total.seconds, extra=extra)
+    _write_readme(out_dir, config, results, summary, by_n)
     return results
 
 
@@ -433,34 +497,132 @@ def _figures(plt, out_dir, config, ls, rf, sweeps, summary, widths, channels, sa
     ax_n.set(xlabel="training examples n", ylabel="test error", title="test error vs n at fixed width")
     ax_n.legend(fontsize=7)
     save_figure(fig, out_dir, "samplewise.png")
-def _write_readme(out_dir: Path, config: Config, m: dict, summary: dict, wall: float) -> None:
-    def err(name):
-        ci = summary[name]["peak_test_ci"]
-        return f"{m[name + '_peak_test_err']:.3f}" + (f" ± {ci:.3f}" if config.seeds > 1 else "")
+def _num(value, fmt: str = ".3f") -> str:
+    """A metric for the README; '—' when it is undefined (None/NaN)."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "—"
+    return format(value, fmt)
 
-    rows = [
-        ("min-norm LS: max abs(MC − exact) / SE (abs(p − n) > 3)", "< 3 (Monte Carlo noise only)", f"{m['minnorm_max_z']:.2f}"),
-        ("RFF (MNIST-1D): N at test-MSE peak / n", "1", f"{m['rff_peak_over_n']:.2f}"),
-        ("RFF (MNIST-1D): N at 0-1 error peak / n", "1", f"{m['rff_err_peak_over_n']:.2f}"),
-        ("RFF (MNIST-1D): N at ‖β‖ peak / n", "1", f"{m['rff_norm_peak_over_n']:.2f}"),
-        ("MLP + noise: peak width", "≈47", f"{m['mlp_noise_peak_width']:.0f}"),
-        ("MLP + noise: peak test error", "≈0.54", err("mlp_noise")),
-        ("MLP + noise: first width with train error ≤ 1%", "≈61 (train error 0)", f"{m['mlp_noise_interp_width']:.0f}"),
-        ("MLP + noise: peak width / interpolation width", "≈0.8", f"{m['mlp_noise_peak_over_interp']:.2f}"),
-        ("MLP + noise: test error at h=300", "≈0.455", f"{m['mlp_noise_final_test_err']:.3f}"),
-        ("MLP, clean labels: test error at h=300", "≈0.41 (plateau)", f"{m['mlp_clean_final_test_err']:.3f}"),
-        ("CNN + noise: sweet spot (channels, test error)", "10, ≈0.196",
-         f"{m['cnn_noise_sweet_channels']:.0f}, {m['cnn_noise_sweet_test_err']:.3f}"),
-        ("CNN + noise: peak channels", "18", f"{m['cnn_noise_peak_channels']:.0f}"),
-        ("CNN + noise: peak test error", "≈0.338", err("cnn_noise")),
-        ("CNN + noise: first channels with train error ≤ 1%", "—", f"{m['cnn_noise_interp_channels']:.0f}"),
-        (f"CNN + noise: test error at {config.cnn_channels[-1]} channels", "—", f"{m['cnn_noise_final_test_err']:.3f}"),
+
+def _versus_paper(m: dict, name: str, *, sizes: bool = False) -> str:
+    """ours − paper, or '—' when either is undefined."""
+    ours, paper = m.get(name), PAPER.get(name)
+    if ours is None or paper is None or not np.isfinite(ours):
+        return "—"
+    return f"{ours - paper:+.0f}" if sizes else f"{ours - paper:+.3f}"
+
+
+def _paper_in_interval(m: dict, name: str) -> str:
+    """Whether the published test error lies inside the run's 95% interval."""
+    mean, half = m.get(name), m.get(f"{name}_ci95")
+    if mean is None or half is None or name not in PAPER:
+        return "—"
+    return "yes" if mean - half <= PAPER[name] <= mean + half else "no"
+
+
+def _findings(config: Config, m: dict) -> list[str]:
+    """Sentences about the run, each decided by its numbers."""
+    lines = []
+    risk = m["minnorm_max_z"]
+    lines.append(
+        f"Min-norm least squares (n = {config.ls_n}): the largest |Monte Carlo − exact| / SE over "
+        f"|p − n| > 3 is {_num(risk, '.2f')}"
+        + (" — within Monte Carlo noise (< 3)." if risk is not None and risk < 3 else
+           " — larger than Monte Carlo noise alone would give (≥ 3).")
+        + (f" {m['minnorm_max_z_nonfinite']} point(s) had no finite z." if m["minnorm_max_z_nonfinite"] else ""))
+    rise = m["minnorm_samplewise_risk_rise"]
+    lines.append(
+        f"Sample-wise min-norm least squares (p = {config.ls_n}): the risk at n = "
+        f"{m['minnorm_samplewise_risk_rise_n']} is {_num(rise, '.1f')}× the risk at n = 2"
+        + (", so more data raised the risk below the threshold n = p." if rise is not None and rise > 1
+           else ", so more data did not raise the risk below the threshold.")
+        + f" Largest |z| against the exact finite-n risk: {_num(m['minnorm_samplewise_max_z'], '.2f')}.")
+    peaks = [m[f"rf_peak_over_n/{k}"] for k in ("mnist1d/fourier", "mnist1d/relu", "digits/fourier", "digits/relu")]
+    at_n = sum(1 for v in peaks if v is not None and abs(v - 1) <= 1 / config.rf_points_per_n + 1e-9)
+    lines.append(f"Random features: the test-MSE peak lies at N = n (within one grid step, "
+                 f"{1 / config.rf_points_per_n:.2g} n) in {at_n} of 4 (data, feature) pairs.")
+    for name, label in (("mlp_noise", "MLP, label noise"), ("mlp_clean", "MLP, clean labels"),
+                        ("cnn_noise", "CNN, label noise")):
+        unit = "channels" if name.startswith("cnn") else "width"
+        peak, sweet, final = (m[f"{name}_peak_test_err"], m[f"{name}_sweet_test_err"],
+                              m[f"{name}_final_test_err"])
+        if None in (peak, sweet, final):
+            lines.append(f"{label}: undefined (all seeds failed at some size).")
+            continue
+        peak_size, sweet_size = m[f"{name}_peak_{unit}"], m[f"{name}_sweet_{unit}"]
+        interp = m[f"{name}_interp_{unit}"]
+        text = (f"{label}: the lowest test error before the first {unit} with train error ≤ 1% "
+                + ("(none reached it)" if interp is None else f"({interp:.0f})")
+                + f" is {sweet:.3f} at {sweet_size:.0f}")
+        if peak_size == sweet_size:
+            text += "; no larger size has a higher test error, so there is no second rise."
+        else:
+            text += f"; it rises to {peak:.3f} at {peak_size:.0f} (+{peak - sweet:.3f})"
+            text += (f" and falls again to {final:.3f} at the largest size." if final < peak else
+                     f"; at the largest size it is {final:.3f}, not below the peak.")
+        if m[f"{name}_failed_runs"]:
+            text += f" {m[f'{name}_failed_runs']} (size, seed) run(s) gave non-finite errors."
+        lines.append(text)
+    rise = m["epochwise_largest_mlp_rise_after_min"]
+    lines.append(
+        f"Epoch-wise (h = {config.mlp_widths[-1]}, label noise): the lowest test error during "
+        f"training is {_num(m['epochwise_largest_mlp_min_test_err'])}"
+        + (f"; after it the error rises by up to {rise:.3f} and ends at "
+           if rise is not None and rise > 0 else "; it does not rise after that and ends at ")
+        + f"{_num(m['epochwise_largest_mlp_final_test_err'])} after {config.mlp_epochs} epochs.")
+    hurt = m["samplewise_more_data_hurts_by"]
+    if hurt is not None and hurt > 0:
+        lines.append(f"Sample-wise (MLP, label noise): more data hurt — at h = "
+                     f"{m['samplewise_more_data_hurts_at_width']:.0f} the test error rose by {hurt:.3f} from "
+                     f"n = {m['samplewise_more_data_hurts_from_n']:.0f} to {m['samplewise_more_data_hurts_to_n']:.0f}.")
+    elif hurt is not None:
+        lines.append(f"Sample-wise (MLP, label noise): more data lowered the test error at every width "
+                     f"and every step of n (the smallest improvement, {-hurt:.3f}, at h = "
+                     f"{m['samplewise_more_data_hurts_at_width']:.0f}, n = {m['samplewise_more_data_hurts_from_n']:.0f} → "
+                     f"{m['samplewise_more_data_hurts_to_n']:.0f}).")
+    if config.seeds < 5:
+        lines.append(f"This run used {config.seeds} seed(s) per size, fewer than five: its 95% intervals "
+                     + (f"use t = {t_quantile(config.seeds - 1):.2f} (t = {t_quantile(4):.2f} with five seeds)."
+                        if config.seeds >= 2 else "are undefined."))
+    return lines
+
+
+def _write_readme(out_dir: Path, config: Config, results: dict, summary: dict, by_n: dict) -> None:
+    """``summary``: :func:`locate_peak` of each model-wise sweep; ``by_n``: of each sample size."""
+    m = results["metrics"]
+
+    sizes = [("mlp_noise_peak_width", "MLP + noise: peak width"),
+             ("mlp_noise_sweet_width", "MLP + noise: sweet-spot width"),
+             ("mlp_noise_interp_width", "MLP + noise: first width with train error ≤ 1%"),
+             ("mlp_clean_interp_width", "MLP, clean: first width with train error ≤ 1%"),
+             ("cnn_noise_sweet_channels", "CNN + noise: sweet-spot channels"),
+             ("cnn_noise_peak_channels", "CNN + noise: peak channels"),
+             ("cnn_noise_interp_channels", "CNN + noise: first channels with train error ≤ 1%")]
+    errors = [("mlp_noise", "peak", "MLP + noise: test error at the peak"),
+              ("mlp_noise", "sweet", "MLP + noise: test error at the sweet spot"),
+              ("mlp_noise", "final", f"MLP + noise: test error at h = {config.mlp_widths[-1]} (paper: 300)"),
+              ("mlp_clean", "final", f"MLP, clean: test error at h = {config.mlp_widths[-1]} (paper: 300)"),
+              ("cnn_noise", "sweet", "CNN + noise: test error at the sweet spot"),
+              ("cnn_noise", "peak", "CNN + noise: test error at the peak")]
+    size_rows = [(label, f"{PAPER[k]:g}", _num(m[k], ".0f"), _versus_paper(m, k, sizes=True)) for k, label in sizes]
+    size_rows.append(("RFF (MNIST-1D): N at the test-MSE peak / n", f"{PAPER['rff_peak_over_n']:g}",
+                      _num(m["rff_peak_over_n"], ".2f"), _versus_paper(m, "rff_peak_over_n")))
+    error_rows = [(label, f"{PAPER[f'{sweep}_{at}_test_err']:.3f}",
+                   format_mean_ci(summary[sweep][f"{at}_test_errs"]),
+                   _versus_paper(m, f"{sweep}_{at}_test_err"), _paper_in_interval(m, f"{sweep}_{at}_test_err"))
+                  for sweep, at, label in errors]
+    other_rows = [
+        ("RFF (MNIST-1D): N at the 0-1 error peak / n", _num(m["rff_err_peak_over_n"], ".2f")),
+        ("RFF (MNIST-1D): N at the ‖β‖ peak / n", _num(m["rff_norm_peak_over_n"], ".2f")),
+        ("MLP + noise: peak width / interpolation width", _num(m["mlp_noise_peak_over_interp"], ".2f")),
+        (f"CNN + noise: test error at {config.cnn_channels[-1]} channels",
+         format_mean_ci(summary["cnn_noise"]["final_test_errs"])),
     ]
-    sample_rows = [(f"n={k.rsplit('n', 1)[1]}", f"{m[k]:.0f}", f"{m['samplewise_peak_test_err/' + k.split('/')[1]]:.3f}",
-                    f"{m['samplewise_interp_width/' + k.split('/')[1]]:.0f}")
-                   for k in m if k.startswith("samplewise_peak_width/")]
+    sample_rows = [(f"n={n}", _num(sm["peak_width"], ".0f"), format_mean_ci(sm["peak_test_errs"]),
+                    _num(sm["interp_width"], ".0f")) for n, sm in by_n.items()]
     times = markdown_table(["stage", "wall time (s)"],
                            [(k.split("/", 1)[1], f"{v:.1f}") for k, v in m.items() if k.startswith("time_s/")])
+    findings = "\n".join(f"- {line}" for line in _findings(config, m))
     steps = config.mlp_epochs * config.num_train // config.batch_size
     text = f"""# Double descent (Hastie et al. 2022; Belkin et al. 2019; Nakkiran et al. 2019; MNIST-1D)
 
@@ -470,49 +632,50 @@ reaches 0 for networks with label noise), then falls again as the model grows; e
 regularisation (optimal ridge) removes the peak. With label noise, more data can hurt
 (sample-wise) and more training can first hurt then help (epoch-wise).
 
-{markdown_table(["quantity", "paper / theory", f"ours (mean over {config.seeds} seed(s), ± 95% CI)"], rows)}
+**Results** (each sentence decided by this run's numbers):
 
-Reference numbers: the MNIST-1D notebook (Greydanus & Kobak 2024) for the networks,
-Hastie et al. (2022, Thm 1) and Belkin et al. (2019) for the linear models.
+{findings}
 
-**Sample-wise.** Min-norm least squares with p = {config.ls_n} fixed: Monte Carlo vs the
-exact finite-n risk, max |z| = {m['minnorm_samplewise_max_z']:.2f} (|n − p| > 3); the risk at
-n = {m['minnorm_samplewise_risk_rise_n']} is {m['minnorm_samplewise_risk_rise']:.1f}× the risk at n = 2 — more data hurts below
-the threshold (Nakkiran 2019). MNIST-1D MLPs with {config.label_noise:.0%} label noise, the
-model-wise sweep repeated on the first n training examples (same {steps} steps):
+**Against the published numbers.** Network numbers: the MNIST-1D deep double descent
+notebook (Greydanus & Kobak 2024, one run per size; its CNN channels are 2–28 in steps of 2
+and 30–100 in steps of 5, ours {list(config.cnn_channels)}); the random-feature threshold:
+Belkin et al. (2019, Fig. 2). Exact citations are in results.json (`paper_source`).
+Intervals are Student-t over {config.seeds} seed(s); n counts the seeds with a finite error.
+
+{markdown_table(["size", "paper", "ours (seed-averaged curve)", "ours − paper"], size_rows)}
+
+{markdown_table(["test error", "paper", "ours (mean ± 95% t-interval)", "ours − paper", "paper inside our interval"], error_rows)}
+
+{markdown_table(["other quantity", "ours"], other_rows)}
+
+**Sample-wise.** MNIST-1D MLPs with {config.label_noise:.0%} label noise, the model-wise
+sweep repeated on the first n training examples (same {steps} steps); the right panel of
+`samplewise.png` draws test error against n at fixed widths:
 
 {markdown_table(["training examples", "peak width", "peak test error", "first width with train error ≤ 1%"], sample_rows)}
 
-The largest increase of test error from one n to the next at a fixed width:
-{m['samplewise_more_data_hurts_by']:+.3f} (h = {m['samplewise_more_data_hurts_at_width']:.0f}, n = {m['samplewise_more_data_hurts_from_n']:.0f} →
-{m['samplewise_more_data_hurts_to_n']:.0f}); positive means more data hurt there, negative that it helped at every
-width (right panel of `samplewise.png`: test error vs n at fixed widths).
-
-**Epoch-wise**: the widest MLP (h = {config.mlp_widths[-1]}) reaches its lowest test error
-{m['epochwise_largest_mlp_min_test_err']:.3f} during training, rises by up to
-{m['epochwise_largest_mlp_rise_after_min']:.3f} after it while the noisy labels are fitted, and ends at
-{m['epochwise_largest_mlp_final_test_err']:.3f} after {config.mlp_epochs} epochs (figure
-`epochwise.png`: sweet-spot, peak and largest widths).
-
 **Setup.** Min-norm LS with n = {config.ls_n}, r² = σ² = 1, {config.ls_trials} Monte Carlo
-designs per p (all p in one compiled program by masking features). Random features:
+designs per p (all p in one compiled program by masking features), compared with the exact
+finite-n risk (Hastie et al. 2022, Thm 1); sample-wise at p = {config.ls_n}. Random features:
 n = {config.rf_n} training examples, {config.rf_test} test, N up to {config.rf_ratio_max}n,
 one-hot targets, min-norm least squares. Deep double descent: MNIST-1D generated locally
-({config.num_train} train / 12000 test, as in the notebook), {config.label_noise:.0%} of
+({config.num_train} train / 12000 test; the notebook uses 4000 / 12000), {config.label_noise:.0%} of
 training labels replaced by a *different* random class (the notebook redraws 15% of
 labels uniformly, so ≈13.5% end up wrong), two-hidden-layer ReLU MLPs of width
 h ∈ {list(config.mlp_widths)} and the MNIST-1D CNN (three stride-2 convolutions) with
 channels {list(config.cnn_channels)}; PyTorch default initialisation; SGD lr {config.lr},
 momentum {config.momentum}, batch {config.batch_size} (sampled with replacement),
-cross-entropy, **{config.mlp_epochs} epochs for the MLPs and {config.cnn_epochs} for the
-CNNs** ({steps} steps; the notebook's budget is 500 epochs); {config.seeds} seed(s) vmapped
-per width, one compiled program per width. Errors are those after the last step.
+cross-entropy, {config.mlp_epochs} epochs for the MLPs and {config.cnn_epochs} for the
+CNNs ({steps} steps for the MLPs; the notebook trains 500 epochs); {config.seeds} seed(s)
+vmapped per size. Errors are those after the last step; the sweet spot is the lowest
+test error before the first size with train error ≤ 1%, the peak the highest test error
+after the sweet spot.
 
-Wall time per stage (2-core CPU):
+Wall time per stage:
 
 {times}
 
-Total wall time: {wall:.0f} s. Command: `jaxml repro double_descent` (quick: `--quick`).
+{machine_line(results)} Command: `jaxml repro double_descent` (quick: `--quick`).
 This README and every number in it are written by the run.
 
 ![min-norm](minnorm.png)

@@ -3,29 +3,29 @@
 Each algorithm's whole training run (gymnax CartPole-v1 included) is a single
 ``jax.jit(jax.vmap(make_train(config)))`` over seeds, compiled once (``compile_s``) and
 then timed (``env_steps_per_s`` = seeds × environment steps ÷ run time). Budget: 5×10⁵
-environment steps per seed (REINFORCE samples whole episodes, so its last update that
-fits the budget is used).
+environment steps per seed (REINFORCE samples 8 whole episodes of at most 500 steps per
+update, so it reserves 4000 steps of the budget per update and takes fewer).
 
-Reported returns:
+Reported per seed, then as the mean over seeds with ``<stem>_ci95`` (Student-t 95%),
+``<stem>_n`` and ``<stem>_failed`` beside it (:func:`jaxml.experiment.seed_metrics`):
 
-* ``final_return_mean/<algo>`` (± ``final_return_ci95``): the final policy's greedy
-  (deterministic, as Stable-Baselines3's ``evaluate_policy``) return over
-  ``eval_episodes`` fresh episodes, averaged per seed, mean and 95% CI over seeds;
+* ``final_return_mean/<algo>``: the final policy's greedy (deterministic, as
+  Stable-Baselines3's ``evaluate_policy``) return over ``eval_episodes`` fresh episodes;
 * ``train_return_mean/<algo>``: the mean episodic return of the behaviour policy over the
-  last 5% of updates (stochastic / ε-greedy actions).
+  last 5% of updates (stochastic / ε-greedy actions);
+* REINFORCE with and without a learned baseline (Greensmith et al. 2004): the total
+  variance of the policy-gradient estimate, averaged over each run's updates
+  (``grad_variance_mean/<algo>``), and the ratio without ÷ with
+  (``grad_variance_ratio/nobaseline_over_baseline``). Each is measured along its own
+  training run (same seeds, so the first update starts from the same parameters).
 
-Claim checked: PPO reaches a mean return ≥ 475 within 5×10⁵ steps (Schulman et al. 2017;
-PureJaxRL, Lu et al. 2022). REINFORCE also reports the variance of its gradient estimate
-with and without a baseline (Greensmith et al. 2004).
-
-Algorithms are independent, so a full run can be split over processes:
-``run(dataclasses.replace(Config.full(), algos=(...,)), part_dir)`` per subset, then
-``merge([part_dirs...], out_dir)`` writes the combined results, figure and README.
+Goal (issue 11, ``TARGET``): PPO's final return ≥ 475 within 5×10⁵ steps.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 
 import jax
@@ -37,9 +37,15 @@ from jaxml.experiment import (
     Timer,
     block,
     ci95,
+    config_dict,
+    format_mean_ci,
+    machine_line,
     main_for,
     markdown_table,
     save_figure,
+    seed_metrics,
+    seed_summary,
+    target_met,
     write_results,
 )
 from jaxml.rl import a2c, dqn, ppo, reinforce, trpo
@@ -47,14 +53,15 @@ from jaxml.rl.common import ActorCritic, evaluate_policy, make_env
 
 NAME = "rl_cartpole"
 ALGOS = ("ppo", "dqn", "a2c", "reinforce", "reinforce_nobaseline", "trpo")
-PAPER = {"final_return_mean/ppo": 475.0}  # the issue's target; PureJaxRL reaches ≈500
+PAPER: dict[str, float] = {}  # no published number is rerun here
+PAPER_SOURCE: dict[str, str] = {}
+TARGET = {"final_return_mean/ppo": ">= 475"}  # issue 11's goal
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
     seeds: int = 8
     total_timesteps: int = 500_000
-    reinforce_updates: int = 200
     eval_episodes: int = 20
     algos: tuple[str, ...] = ALGOS
 
@@ -64,8 +71,10 @@ class Config:
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(seeds=2, total_timesteps=8_192, reinforce_updates=4, eval_episodes=4,
-                   algos=("ppo", "dqn", "a2c", "reinforce"))
+        # each algorithm costs ~15 s of compilation: the quick preset keeps the goal's
+        # algorithm and the baseline comparison
+        return cls(seeds=2, total_timesteps=8_192, eval_episodes=4,
+                   algos=("ppo", "reinforce", "reinforce_nobaseline"))
 
 
 def _agent(algo: str, config: Config):
@@ -81,19 +90,24 @@ def _agent(algo: str, config: Config):
         cfg = trpo.TRPOConfig(total_timesteps=T)
         train = trpo.make_train(cfg)
     elif algo in ("reinforce", "reinforce_nobaseline"):
-        cfg = reinforce.ReinforceConfig(num_updates=config.reinforce_updates,
-                                        baseline=algo == "reinforce")
+        cfg = reinforce.ReinforceConfig(total_timesteps=T, baseline=algo == "reinforce")
         train = reinforce.make_train(cfg)
     elif algo == "dqn":
         cfg = dqn.DQNConfig(total_timesteps=T,
                             learning_starts=min(10_000, T // 4))
         train = dqn.make_train(cfg)
-        return cfg, train, lambda params, key, obs: train.act(params, key, obs)
+        return cfg, train, dqn.make_act(cfg)
     else:
         raise ValueError(f"unknown algo {algo!r}; known: {ALGOS}")
-    net = ActorCritic(2, tuple(cfg.hidden), cfg.activation)
-    return cfg, train, lambda params, key, obs: jnp.argmax(
-        net.apply(params, obs, method=ActorCritic.logits), -1)
+    return cfg, train, _greedy_act(tuple(cfg.hidden), cfg.activation)
+
+
+@functools.cache
+def _greedy_act(hidden: tuple[int, ...], activation: str):
+    """The greedy action of an ActorCritic; one function per architecture, so that agents
+    sharing it (REINFORCE with and without a baseline) share one compiled evaluation."""
+    net = ActorCritic(2, hidden, activation)
+    return lambda params, key, obs: jnp.argmax(net.apply(params, obs, method=ActorCritic.logits), -1)
 
 
 def run(config: Config, out_dir) -> dict:
@@ -102,86 +116,54 @@ def run(config: Config, out_dir) -> dict:
     env, env_params = make_env("CartPole-v1")
     keys = jax.random.split(jax.random.PRNGKey(0), config.seeds)
     eval_keys = jax.random.split(jax.random.PRNGKey(1), config.seeds)
-    metrics, curves, rows = {}, {}, []
+    metrics, curves, per_seed, agent_configs, evaluators = {}, {}, {}, {}, {}
     with Timer() as total:
         for algo in tqdm(config.algos, desc=NAME, disable=None):
             cfg, train, act = _agent(algo, config)
+            agent_configs[algo] = config_dict(cfg)
             with Timer() as tc:
                 compiled = jax.jit(jax.vmap(train)).lower(keys).compile()
             with Timer() as tr:
                 params, m = block(compiled(keys))
             m = jax.tree.map(np.asarray, m)
-            steps = m["env_steps"]  # (seeds, updates)
-            within = steps <= config.total_timesteps
-            last = np.maximum(within.sum(1) - 1, 0)  # last update inside the budget
-            total_steps = float(steps[np.arange(config.seeds), -1].sum())
+            steps = m["env_steps"]  # (seeds, updates), cumulative, never past the budget
 
-            def evaluate(p, k):
-                return evaluate_policy(k, lambda kk, o: act(p, kk, o), env, env_params,
-                                       num_episodes=config.eval_episodes).mean()
-
-            if algo.startswith("reinforce"):
-                # REINFORCE may overshoot the budget: report the training return at the last
-                # in-budget update (its final parameters are past the budget)
-                final = m["episode_return"][np.arange(config.seeds), last]
-            else:
-                final = np.asarray(jax.jit(jax.vmap(evaluate))(params, eval_keys))
+            if act not in evaluators:
+                def evaluate(p, k, act=act):
+                    return evaluate_policy(k, lambda kk, o: act(p, kk, o), env, env_params,
+                                           num_episodes=config.eval_episodes).mean()
+                evaluators[act] = jax.jit(jax.vmap(evaluate))
+            per_seed[f"final_return_mean/{algo}"] = np.asarray(evaluators[act](params, eval_keys))
             n_tail = max(1, steps.shape[1] // 20)
-            tail = np.array([m["episode_return"][i, max(0, last[i] - n_tail + 1):last[i] + 1]
-                             .mean() for i in range(config.seeds)])
-            metrics[f"final_return_mean/{algo}"] = float(final.mean())
-            metrics[f"final_return_ci95/{algo}"] = float(ci95(final))
-            metrics[f"train_return_mean/{algo}"] = float(tail.mean())
-            metrics[f"env_steps_per_s/{algo}"] = total_steps / tr.seconds
+            per_seed[f"train_return_mean/{algo}"] = m["episode_return"][:, -n_tail:].mean(1)
+            metrics[f"env_steps_per_s/{algo}"] = float(steps[:, -1].sum()) / tr.seconds
             metrics[f"compile_s/{algo}"] = tc.seconds
             metrics[f"run_s/{algo}"] = tr.seconds
-            metrics[f"env_steps_used/{algo}"] = float(steps[np.arange(config.seeds), last].mean())
+            metrics[f"env_steps_used/{algo}"] = float(steps[:, -1].mean())
             if "grad_variance" in m:
-                metrics[f"grad_variance_mean/{algo}"] = float(np.mean(m["grad_variance"]))
+                per_seed[f"grad_variance_mean/{algo}"] = m["grad_variance"].mean(1)
             stride = max(1, steps.shape[1] // 250)
             curves[algo] = {
                 "steps": steps.mean(0)[::stride].tolist(),
                 "return_mean": m["episode_return"].mean(0)[::stride].tolist(),
-                "return_ci95": ci95(m["episode_return"])[::stride].tolist(),
+                "return_ci95": np.atleast_1d(ci95(m["episode_return"]))[::stride].tolist(),
                 "grad_variance_median": (np.median(m["grad_variance"], 0).tolist()
                                          if "grad_variance" in m else None),
             }
-            rows.append([algo, f"{final.mean():.1f} ± {ci95(final):.1f}", f"{tail.mean():.1f}",
-                         f"{metrics[f'env_steps_used/{algo}']:.3g}",
-                         f"{metrics[f'env_steps_per_s/{algo}']:.3g}", f"{tc.seconds:.1f}"])
-    return _write(out_dir, config, metrics, curves, rows, total.seconds)
-
-
-def _write(out_dir: Path, config: Config, metrics, curves, rows, wall: float) -> dict:
+    for name, values in per_seed.items():
+        metrics.update(seed_metrics(name, values))
+    if {"reinforce", "reinforce_nobaseline"} <= set(config.algos):
+        metrics["grad_variance_ratio/nobaseline_over_baseline"] = (
+            metrics["grad_variance_mean/reinforce_nobaseline"]
+            / metrics["grad_variance_mean/reinforce"])
     _figure(out_dir, curves, config)
     results = write_results(out_dir, experiment=NAME, config=config, metrics=metrics,
-                            paper=PAPER, seeds=config.seeds, wall_time_s=wall,
-                            extra={"curves": curves, "rows": rows})
-    _readme(out_dir, rows, metrics, config, wall)
+                            paper=PAPER, paper_source=PAPER_SOURCE, target=TARGET,
+                            seeds=config.seeds, wall_time_s=total.seconds,
+                            extra={"curves": curves, "per_seed": per_seed,
+                                   "agent_configs": agent_configs})
+    _readme(out_dir, results, per_seed, agent_configs, config)
     return results
-
-
-def merge(part_dirs, out_dir) -> dict:
-    """Combine runs of disjoint ``algos`` subsets (e.g. run as parallel processes with
-    ``run(dataclasses.replace(Config.full(), algos=(...,)), part_dir)``) into one result."""
-    import json
-
-    parts = [json.loads((Path(d) / "results.json").read_text()) for d in part_dirs]
-    base = parts[0]["config"]
-    algos = tuple(a for p in parts for a in p["config"]["algos"])
-    config = Config(**{**base, "algos": algos})
-    metrics, curves, rows = {}, {}, []
-    for p in parts:
-        if {k: v for k, v in p["config"].items() if k != "algos"} != \
-                {k: v for k, v in base.items() if k != "algos"}:
-            raise ValueError("parts were run with different configs")
-        metrics.update(p["metrics"])
-        curves.update(p["extra"]["curves"])
-        rows += p["extra"]["rows"]
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    wall = max(p["wall_time_s"] for p in parts)
-    return _write(out_dir, config, metrics, curves, rows, wall)
 
 
 def _figure(out_dir: Path, curves, config: Config) -> None:
@@ -219,42 +201,74 @@ def _figure(out_dir: Path, curves, config: Config) -> None:
     save_figure(fig, out_dir, "cartpole.png")
 
 
-def _readme(out_dir: Path, rows, metrics, config: Config, wall: float) -> None:
-    ppo_ret = metrics.get("final_return_mean/ppo", float("nan"))
+def _target_sentence(m: dict) -> str:
+    key = "final_return_mean/ppo"
+    if key not in m:
+        return "PPO was not run, so the goal is not assessed."
+    met = target_met(m[key], TARGET[key])
+    verdict = {True: "meets", False: "does not meet", None: "cannot be compared with"}[met]
+    return (f"PPO's mean final return {m[key]:.1f} (n={m['final_return_mean_n/ppo']}) {verdict} "
+            f"the goal {TARGET[key]}.")
+
+
+def _variance_sentence(m: dict, per_seed: dict) -> str:
+    ratio = m.get("grad_variance_ratio/nobaseline_over_baseline")
+    if ratio is None:
+        return ("REINFORCE was not run both with and without a baseline, so their gradient "
+                "variances are not compared.")
+    with_b, without = (seed_summary(per_seed[f"grad_variance_mean/{a}"])
+                       for a in ("reinforce", "reinforce_nobaseline"))
+    if with_b.n >= 2 and without.n >= 2 and with_b.mean + with_b.ci95 < without.mean - without.ci95:
+        verdict = "the baseline's is lower and the 95% intervals do not overlap"
+    elif with_b.n >= 2 and without.n >= 2 and without.mean + without.ci95 < with_b.mean - with_b.ci95:
+        verdict = "the baseline's is higher and the 95% intervals do not overlap"
+    else:
+        verdict = "the 95% intervals overlap or are undefined, so neither is shown lower"
+    return (f"REINFORCE's mean gradient-estimate variance: {with_b.mean:.3g} (n={with_b.n}) "
+            f"with the baseline, {without.mean:.3g} (n={without.n}) without "
+            f"(ratio without ÷ with {ratio:.3g}; {verdict}).")
+
+
+def _readme(out_dir: Path, results: dict, per_seed: dict, agent_configs: dict,
+            config: Config) -> None:
+    m = results["metrics"]
+    rows = [[algo, format_mean_ci(per_seed[f"final_return_mean/{algo}"], 1),
+             format_mean_ci(per_seed[f"train_return_mean/{algo}"], 1),
+             (format_mean_ci(per_seed[f"grad_variance_mean/{algo}"], 3)
+              if f"grad_variance_mean/{algo}" in per_seed else "—"),
+             f"{m[f'env_steps_used/{algo}']:.3g}", f"{m[f'env_steps_per_s/{algo}']:.3g}",
+             f"{m[f'compile_s/{algo}']:.1f}"] for algo in config.algos]
+    settings = "\n".join(
+        f"- {algo}: " + ", ".join(f"{k}={v}" for k, v in cfg.items() if k != "env_name")
+        for algo, cfg in agent_configs.items())
+    failed = [algo for algo in config.algos
+              if seed_summary(per_seed[f"final_return_mean/{algo}"]).n_failed]
+    failures = (f" Seeds with a non-finite final return (counted in `final_return_mean_failed/`): "
+                f"{', '.join(failed)}." if failed else "")
     text = f"""# {NAME}
 
-**Claim.** PPO reaches a mean return ≥ 475 on CartPole-v1 within 5×10⁵ environment steps
-(target from the issue; PureJaxRL reaches ≈500 with the same configuration).
-Ours: **{ppo_ret:.1f}** (greedy evaluation of the final policy, {config.seeds} seeds).
+**Setup.** CartPole-v1 (gymnax); each algorithm trains {config.seeds} seeds for at most
+{config.total_timesteps} environment steps each in one `jax.jit(jax.vmap(train))`, compiled
+once (compile s) and then timed (env steps / s over all seeds). The final return is the
+greedy policy's over {config.eval_episodes} fresh episodes; the training return is the
+behaviour policy's over the last 5% of updates. Intervals are Student-t 95% over seeds.
 
-{markdown_table(["algorithm", f"final return (greedy eval; mean ± 95% CI, {config.seeds} seeds)",
-                 "training return (last 5% of updates)", "env steps / seed",
+{markdown_table(["algorithm", "final return (greedy)", "training return (last 5%)",
+                 "gradient variance (mean over updates)", "env steps / seed",
                  "env steps / s (all seeds)", "compile s"], rows)}
 
-Paper/target: PPO final return ≥ {PAPER["final_return_mean/ppo"]:.0f}.
+**Results.** {_target_sentence(m)} {_variance_sentence(m, per_seed)}{failures}
 
-For REINFORCE (episodic updates) the "final return" is the training return of the last
-update inside the step budget. REINFORCE's mean gradient-estimate variance: with baseline
-{metrics.get("grad_variance_mean/reinforce", float("nan")):.3g}, without
-{metrics.get("grad_variance_mean/reinforce_nobaseline", float("nan")):.3g}.
+Agent settings (from each run's config):
 
-Configurations: PPO = PureJaxRL's CartPole setting (4 envs × 128 steps, 4 epochs × 4
-minibatches, lr 2.5e-4 annealed, clip 0.2, GAE λ 0.95, entropy 0.01, tanh 64×64 actor and
-critic); DQN = CleanRL/PureJaxRL (10 envs, buffer 10⁴, batch 128, ε 1→0.05 over half the
-run, target copy every 500 env steps, 120×84 ReLU); A2C = 16 envs × 8 steps, Adam 1e-3,
-GAE 0.95; REINFORCE = 8 episodes per update; TRPO = 8 envs × 256 steps, δ = 0.01.
-Throughput is measured on a 2-core CPU shared with other jobs.
+{settings}
 
 ![cartpole.png](cartpole.png)
 
-## How to run
+{machine_line(results)}
 
-```
-jaxml repro {NAME}            # full: {config.seeds} seeds × {config.total_timesteps} steps
-jaxml repro {NAME} --quick    # smoke run
-```
-
-Wall time: {wall:.1f} s.
+**Reproduce:** `jaxml repro {NAME}` (full: {Config.full().seeds} seeds ×
+{Config.full().total_timesteps} steps, writes this folder) or `jaxml repro {NAME} --quick`.
 """
     (out_dir / "README.md").write_text(text)
 

@@ -10,10 +10,12 @@ Three checks on our own tabular MDPs (explicit P and R tensors, gymnax API):
    1/6 … 5/6) constant-α first-/every-visit Monte Carlo, TD(0) and TD(λ) learn v_π; the
    RMS error against the exact solution is tracked per episode (mean ± 95% CI over seeds).
 3. **Control.** Cliff walking with ε = 0.1, α = 0.5 (Sutton & Barto 2018, Example 6.6):
-   SARSA learns the *safe* path (online return ≈ −25), Q-learning the *optimal* path along
-   the cliff edge (13 steps, return −13) but earns less online (≈ −50) because ε-greedy
-   exploration occasionally falls off. On a slippery gridworld both converge to the
-   optimal greedy policy (its exact value equals v* at the start).
+   the book's claim is that SARSA learns the *safe* path, Q-learning the *optimal* path
+   along the cliff edge (13 steps, return −13) but earns less online because ε-greedy
+   exploration occasionally falls off (its Figure 6.4 draws, without tabulating, online
+   returns near −25 and −50). On a slippery gridworld both should reach the optimal greedy
+   policy (its exact value equals v* at the start). A greedy path that never reaches the
+   goal is a failed seed: counted in ``greedy_path_steps_failed/<alg>``, not averaged.
 
 Every learning run is one jitted ``lax.scan``; seeds are one ``vmap``.
 """
@@ -28,20 +30,20 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from jaxml.experiment import Timer, ci95, main_for, markdown_table, save_figure, write_results
+from jaxml.experiment import (Timer, ci95, format_mean_ci, machine_line, main_for,
+                              markdown_table, save_figure, seed_metrics, seed_summary,
+                              write_results)
 from jaxml.rl import envs, mdp, tabular
 
 NAME = "rl_tabular"
-# Sutton & Barto (2018), Example 6.6 / Figure 6.4 (read off the figure: sum of rewards per
-# episode during learning, ε = 0.1) and the optimal path length; Example 6.2 true values.
-PAPER = {
-    "online_return_last100/sarsa": -25.0,
-    "online_return_last100/q_learning": -50.0,
-    "greedy_path_steps/q_learning": 13.0,
-    "greedy_path_steps/sarsa": 17.0,
-    "max_abs_err_vi_vs_exact/cliff_walking": 0.0,
-}
 RANDOM_WALK = ("H..S..G",)
+WALK_STATES = "ABCDE"
+CLIFF_ALGORITHMS = ("sarsa", "q_learning", "expected_sarsa")
+# Example 6.2 quotes the true values of the random walk's states A–E numerically; the
+# cliff-walking returns of Example 6.6 are only drawn (Figure 6.4), so they are not here.
+PAPER = {f"random_walk_true_value/{s}": (i + 1) / 6 for i, s in enumerate(WALK_STATES)}
+PAPER_SOURCE = {k: "Sutton & Barto (2018), Reinforcement Learning: An Introduction, 2nd ed., "
+                   "Example 6.2 (true values 1/6, 2/6, 3/6, 4/6, 5/6)" for k in PAPER}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,8 +107,8 @@ def _random_walk(config: Config, keys):
                      ("td_lambda", config.walk_lambda)):
         cfg = tabular.TabularConfig(alg, num_episodes=config.walk_episodes, max_steps=200,
                                     alpha=config.walk_alpha, gamma=1.0, lam=lam)
-        res = jax.jit(jax.vmap(tabular.make_train(cfg, p, pi)))(keys)
-        hist = res.value_history[..., inner]
+        _, res = jax.jit(jax.vmap(tabular.make_train(cfg, p, pi)))(keys)
+        hist = res["value_history"][..., inner]
         rmse = jnp.sqrt(jnp.mean((hist - exact[inner]) ** 2, axis=-1))
         curves[alg] = np.asarray(rmse)
     return np.asarray(exact[inner]), curves
@@ -115,21 +117,24 @@ def _random_walk(config: Config, keys):
 def _cliff(config: Config, keys):
     p = envs.cliff_walking()
     cells = envs.grid_cells(envs.CLIFF_WALKING)
+    optimal = mdp.value_iteration(p, 1.0, tol=config.vi_tol)
+    optimal_path = np.asarray(tabular.greedy_path(p, optimal.q, 100))
+    optimal_steps = int(np.sum(optimal_path >= 0)) - 1
     out = {}
-    for alg in ("sarsa", "q_learning", "expected_sarsa"):
+    for alg in CLIFF_ALGORITHMS:
         cfg = tabular.TabularConfig(alg, num_episodes=config.cliff_episodes, max_steps=200,
                                     alpha=config.cliff_alpha, epsilon=config.epsilon)
-        res = jax.jit(jax.vmap(tabular.make_train(cfg, p)))(keys)
-        paths = np.asarray(jax.vmap(lambda q: tabular.greedy_path(p, q, 100))(res.values))
+        q_values, res = jax.jit(jax.vmap(tabular.make_train(cfg, p)))(keys)
+        paths = np.asarray(jax.vmap(lambda q: tabular.greedy_path(p, q, 100))(q_values))
         steps, min_row = [], []
         for path in paths:
             visited = path[path >= 0]
             reached = bool(p.terminal[visited[-1]])
             steps.append(len(visited) - 1 if reached else np.nan)
             min_row.append(cells[visited][:, 0].min())
-        out[alg] = dict(returns=np.asarray(res.episode_return), steps=np.array(steps, float),
+        out[alg] = dict(returns=np.asarray(res["episode_return"]), steps=np.array(steps, float),
                         min_row=np.array(min_row), example_path=cells[paths[0][paths[0] >= 0]])
-    return out
+    return optimal_steps, out
 
 
 def _grid(config: Config, keys):
@@ -144,11 +149,11 @@ def _grid(config: Config, keys):
         cfg = tabular.TabularConfig(alg, num_episodes=config.grid_episodes, max_steps=200,
                                     alpha=config.grid_alpha, gamma=config.grid_gamma,
                                     epsilon=config.epsilon)
-        res = jax.jit(jax.vmap(tabular.make_train(cfg, p)))(keys)
-        greedy = jax.nn.one_hot(jnp.argmax(res.values, -1), p.num_actions)
+        q_values, _ = jax.jit(jax.vmap(tabular.make_train(cfg, p)))(keys)
+        greedy = jax.nn.one_hot(jnp.argmax(q_values, -1), p.num_actions)
         v = jax.vmap(lambda g: mdp.policy_evaluation(p, g, config.grid_gamma))(greedy)
         gap = np.asarray(opt.v[start] - v[:, start])
-        agree = np.asarray(jnp.sum((jnp.argmax(res.values, -1) == opt.policy) & decisive, -1)
+        agree = np.asarray(jnp.sum((jnp.argmax(q_values, -1) == opt.policy) & decisive, -1)
                            / jnp.sum(decisive))
         out[alg] = dict(gap=gap, agree=agree, v_star=float(opt.v[start]))
     return out
@@ -211,85 +216,108 @@ def run(config: Config, out_dir) -> dict:
         steps.update()
         exact_walk, walk = _random_walk(config, keys)
         steps.update()
-        cliff = _cliff(config, keys)
+        optimal_steps, cliff = _cliff(config, keys)
         steps.update()
         grid = _grid(config, keys)
         steps.update()
         steps.close()
 
+    per_seed = {}
+    for state, value in zip(WALK_STATES, exact_walk):
+        metrics[f"random_walk_true_value/{state}"] = float(value)
     for alg, rmse in walk.items():
-        final = rmse[:, -1]
-        metrics[f"rmse_final/{alg}"] = float(final.mean())
-        metrics[f"rmse_final_ci95/{alg}"] = float(ci95(final))
+        per_seed[f"rmse_final/{alg}"] = rmse[:, -1]
+    metrics["optimal_path_steps/cliff_walking"] = optimal_steps
     for alg, res in cliff.items():
-        last = res["returns"][:, -100:].mean(1)
-        metrics[f"online_return_last100/{alg}"] = float(last.mean())
-        metrics[f"online_return_last100_ci95/{alg}"] = float(ci95(last))
-        metrics[f"greedy_path_steps/{alg}"] = float(np.nanmean(res["steps"]))
-        metrics[f"frac_seeds_optimal_path/{alg}"] = float(np.mean(res["steps"] == 13))
+        per_seed[f"online_return_last100/{alg}"] = res["returns"][:, -100:].mean(1)
+        # a greedy path that never reaches the goal has no length: NaN, counted as failed
+        per_seed[f"greedy_path_steps/{alg}"] = res["steps"]
+        metrics[f"frac_seeds_optimal_path/{alg}"] = float(np.mean(res["steps"] == optimal_steps))
         metrics[f"frac_seeds_safe_path/{alg}"] = float(np.mean(res["min_row"] <= 1))
     for alg, res in grid.items():
-        metrics[f"gridworld_value_gap/{alg}"] = float(res["gap"].mean())
-        metrics[f"gridworld_value_gap_ci95/{alg}"] = float(ci95(res["gap"]))
-        metrics[f"gridworld_frac_optimal_actions/{alg}"] = float(res["agree"].mean())
+        per_seed[f"gridworld_value_gap/{alg}"] = res["gap"]
+        per_seed[f"gridworld_frac_optimal_actions/{alg}"] = res["agree"]
+    for name, values in per_seed.items():
+        metrics.update(seed_metrics(name, values))
     _figures(out_dir, walk, cliff, config)
 
     results = write_results(
         out_dir, experiment=NAME, config=config, metrics=metrics, paper=PAPER,
-        seeds=config.seeds, wall_time_s=timer.seconds,
-        extra={"random_walk_true_values": exact_walk.tolist(),
+        paper_source=PAPER_SOURCE, seeds=config.seeds, wall_time_s=timer.seconds,
+        extra={"per_seed": per_seed,
                "cliff_mean_curves": {a: r["returns"].mean(0).tolist() for a, r in cliff.items()}})
-    _readme(out_dir, metrics, dp_rows, config, timer.seconds)
+    _readme(out_dir, results, per_seed, dp_rows, config)
     return results
 
 
-def _fmt(metrics, key, ci_key=None):
-    v = metrics[key]
-    return f"{v:.3g} ± {metrics[ci_key]:.2g}" if ci_key else f"{v:.3g}"
-
-
-def _readme(out_dir: Path, m: dict, dp_rows, config: Config, wall: float) -> None:
+def _cliff_sentences(m: dict, per_seed: dict, config: Config) -> list[str]:
+    """What the cliff run shows, each clause decided by the run's numbers."""
     n = config.seeds
-    cliff_rows = [
-        ["online return, last 100 episodes — SARSA", PAPER["online_return_last100/sarsa"],
-         _fmt(m, "online_return_last100/sarsa", "online_return_last100_ci95/sarsa")],
-        ["online return, last 100 episodes — Q-learning",
-         PAPER["online_return_last100/q_learning"],
-         _fmt(m, "online_return_last100/q_learning", "online_return_last100_ci95/q_learning")],
-        ["online return, last 100 episodes — Expected SARSA", "—",
-         _fmt(m, "online_return_last100/expected_sarsa",
-              "online_return_last100_ci95/expected_sarsa")],
-        ["greedy path length — Q-learning (optimal = 13)", 13,
-         _fmt(m, "greedy_path_steps/q_learning")],
-        ["greedy path length — SARSA (safe path)", "17 (figure)",
-         _fmt(m, "greedy_path_steps/sarsa")],
-        ["fraction of seeds: Q-learning greedy path optimal", "1",
-         _fmt(m, "frac_seeds_optimal_path/q_learning")],
-        ["fraction of seeds: SARSA greedy path keeps ≥1 row from the cliff", "1",
-         _fmt(m, "frac_seeds_safe_path/sarsa")],
-    ]
-    grid_rows = [[alg, _fmt(m, f"gridworld_value_gap/{alg}", f"gridworld_value_gap_ci95/{alg}"),
-                  _fmt(m, f"gridworld_frac_optimal_actions/{alg}")]
+    sarsa, q = (seed_summary(per_seed[f"online_return_last100/{a}"]) for a in ("sarsa", "q_learning"))
+    separated = abs(sarsa.mean - q.mean) > (sarsa.ci95 + q.ci95 if n >= 2 else 0.0)
+    order = "higher" if sarsa.mean > q.mean else "lower"
+    sentences = [
+        f"SARSA's online return over the last 100 episodes is {order} than Q-learning's "
+        f"({sarsa.mean:.1f} vs {q.mean:.1f}; the 95% intervals "
+        f"{'do not overlap' if separated else 'overlap or are undefined'})."]
+    opt = m["optimal_path_steps/cliff_walking"]
+    sentences.append(
+        f"Q-learning's greedy path is the optimal {opt}-step path in "
+        f"{round(m['frac_seeds_optimal_path/q_learning'] * n)} of {n} seeds; SARSA's keeps at "
+        f"least one row away from the cliff in {round(m['frac_seeds_safe_path/sarsa'] * n)} of "
+        f"{n} seeds.")
+    for alg in CLIFF_ALGORITHMS:
+        failed = m[f"greedy_path_steps_failed/{alg}"]
+        if failed:
+            sentences.append(
+                f"{alg}: in {failed} of {n} seeds the greedy path does not reach the goal within "
+                f"100 steps (it loops); those seeds are counted as failed and the path length "
+                f"is over the other {n - failed}.")
+    return sentences
+
+
+def _readme(out_dir: Path, results: dict, per_seed: dict, dp_rows, config: Config) -> None:
+    m = results["metrics"]
+    cliff_rows = [[f"{label} — {alg}", format_mean_ci(per_seed[f"{key}/{alg}"], digits)]
+                  for key, label, digits in (
+                      ("online_return_last100", "online return, last 100 episodes", 1),
+                      ("greedy_path_steps", "greedy path length (failed: never reaches the goal)", 2))
+                  for alg in CLIFF_ALGORITHMS]
+    cliff_rows += [[f"fraction of seeds with the optimal greedy path — {alg}",
+                    f"{m[f'frac_seeds_optimal_path/{alg}']:.3g}"] for alg in CLIFF_ALGORITHMS]
+    cliff_rows += [[f"fraction of seeds whose greedy path keeps ≥ 1 row from the cliff — {alg}",
+                    f"{m[f'frac_seeds_safe_path/{alg}']:.3g}"] for alg in CLIFF_ALGORITHMS]
+    grid_rows = [[alg, format_mean_ci(per_seed[f"gridworld_value_gap/{alg}"], 4),
+                  format_mean_ci(per_seed[f"gridworld_frac_optimal_actions/{alg}"], 3)]
                  for alg in ("sarsa", "q_learning")]
-    walk_rows = [[alg, _fmt(m, f"rmse_final/{alg}", f"rmse_final_ci95/{alg}")]
+    walk_rows = [[alg, format_mean_ci(per_seed[f"rmse_final/{alg}"], 4)]
                  for alg in ("mc_first_visit", "mc_every_visit", "td0", "td_lambda")]
+    value_rows = [[s, f"{PAPER[f'random_walk_true_value/{s}']:.6f}",
+                   f"{m[f'random_walk_true_value/{s}']:.6f}"] for s in WALK_STATES]
+    dp_worst = max(max(m[f"max_abs_err_vi_vs_exact/{name}"], m[f"max_abs_err_pi_vs_exact/{name}"])
+                   for name in (row[0] for row in dp_rows))
+    walk_best = min(walk_rows, key=lambda row: seed_summary(per_seed[f"rmse_final/{row[0]}"]).mean)[0]
     text = f"""# {NAME}
 
-**Claim.** Value/policy iteration equal the exact linear solve; constant-α MC and TD learn
-v_π; on the cliff (Sutton & Barto 2018, Example 6.6) SARSA learns the safe path and
-Q-learning the optimal one, with Q-learning earning less online; on a slippery gridworld
-both reach the optimal greedy policy.
+**Setup.** Value and policy iteration are compared with the exact linear solve
+v_π = (I − γP_π)⁻¹ r_π; constant-α Monte Carlo and TD learn v_π on the 5-state random walk
+(Sutton & Barto 2018, Example 6.2); SARSA, Expected SARSA and Q-learning learn control on
+cliff walking (Example 6.6: ε = {config.epsilon}, α = {config.cliff_alpha}) and on a slippery
+gridworld. The book's Figure 6.4 draws (it does not tabulate) SARSA's online return near −25
+and Q-learning's near −50. Intervals are Student-t 95% over seeds, n beside each.
 
 ## Dynamic programming vs the exact solve
 
 {markdown_table(["MDP", "states", "γ", "VI sweeps", "PI steps", "max abs(v_VI − v_exact)",
                  "max abs(v_PI − v_exact)", "‖Tv − v‖∞"], dp_rows)}
 
-## Cliff walking (ε = {config.epsilon}, α = {config.cliff_alpha}, {config.cliff_episodes} episodes)
+The largest deviation from the exact solve over these MDPs is {dp_worst:.2e}.
 
-{markdown_table(["quantity", "paper", f"ours (mean ± 95% CI over {n} seeds)"], cliff_rows)}
+## Cliff walking ({config.cliff_episodes} episodes)
 
-The paper's online returns are read off Figure 6.4 (approximate).
+{markdown_table(["quantity", "ours (mean ± 95% CI)"], cliff_rows)}
+
+{" ".join(_cliff_sentences(m, per_seed, config))}
 
 ![cliff_walking.png](cliff_walking.png)
 
@@ -298,26 +326,21 @@ The paper's online returns are read off Figure 6.4 (approximate).
 Gap between v* at the start and the exact value of the learned greedy policy, and the
 fraction of states (with a unique optimal action) where the greedy action is optimal:
 
-{markdown_table(["algorithm", f"v*(start) − v_greedy(start) (mean ± 95% CI, {n} seeds)",
-                 "fraction optimal actions"], grid_rows)}
+{markdown_table(["algorithm", "v*(start) − v_greedy(start)", "fraction optimal actions"], grid_rows)}
 
-## Random walk prediction (Sutton & Barto Example 6.2; α = {config.walk_alpha}, λ = {config.walk_lambda})
+## Random walk prediction (α = {config.walk_alpha}, λ = {config.walk_lambda})
 
-{markdown_table(["algorithm", f"RMS error after {config.walk_episodes} episodes (mean ± 95% CI)"],
-                walk_rows)}
+{markdown_table(["state", "true value (Example 6.2)", "ours (exact solve)"], value_rows)}
 
-Values start at 0 (the book starts at 0.5), so early errors are larger than in Figure 6.2.
+{markdown_table(["algorithm", f"RMS error after {config.walk_episodes} episodes"], walk_rows)}
+
+Values start at 0 (the book starts at 0.5). The lowest mean final RMS error is {walk_best}'s.
 
 ![random_walk_rmse.png](random_walk_rmse.png)
 
-## How to run
+{machine_line(results)}
 
-```
-jaxml repro {NAME}            # full: {n} seeds
-jaxml repro {NAME} --quick    # smoke run
-```
-
-Wall time: {wall:.1f} s (2-core CPU shared with other jobs).
+**Reproduce:** `jaxml repro {NAME}` (full, {Config.full().seeds} seeds) or `jaxml repro {NAME} --quick`.
 """
     (out_dir / "README.md").write_text(text)
 

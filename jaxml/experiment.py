@@ -69,7 +69,7 @@ EXTRA_OF_MODULE = {
 TOP_LEVEL = ("experiment", "config", "metrics", "paper", "paper_source", "target", "seeds",
              "wall_time_s", "jax_version", "machine", "provenance")
 MACHINE_FIELDS = ("cpus", "cpu_model", "load_start", "load_end", "device", "jax_version",
-                  "jaxlib_version")
+                  "jaxlib_version", "xla_threads")
 
 
 def _load_average() -> list[float] | None:
@@ -320,9 +320,11 @@ def config_dict(config: Any) -> dict:
         if isinstance(v, (list, tuple)):
             return [convert(x) for x in v]
         if isinstance(v, (np.ndarray, jax.Array)):
-            return np.round(np.asarray(v, dtype=float), 6).tolist()
+            return convert(np.round(np.asarray(v, dtype=float), 6).tolist())
         if isinstance(v, np.generic):
-            return v.item()
+            v = v.item()
+        if isinstance(v, float) and not math.isfinite(v):
+            return None  # strict JSON has no NaN/inf
         return v
     return convert(config)
 
@@ -351,13 +353,16 @@ def machine_info() -> dict:
         "device": f"{len(devices)} x {devices[0].platform}:{devices[0].device_kind}",
         "jax_version": jax.__version__,
         "jaxlib_version": jaxlib.__version__,
+        # PJRT_NPROC caps XLA's CPU intra-op threads (jaxml sets 1 on jaxlib releases whose
+        # batched LAPACK kernels can deadlock, unless the user chose; see jaxml/__init__.py)
+        "xla_threads": os.environ.get("PJRT_NPROC") or os.environ.get("NPROC") or "default",
     }
 
 
 def _git(*args: str) -> str | None:
     try:
         out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
-                             cwd=Path(__file__).resolve().parent)
+                             cwd=Path(__file__).resolve().parents[1])
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
@@ -405,7 +410,7 @@ def write_results(out_dir: str | Path, *, experiment: str, config: Any,
     validate_results(results)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=False) + "\n")
+    (out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=False, allow_nan=False) + "\n")
     return results
 
 
@@ -465,7 +470,8 @@ def machine_line(results: Mapping[str, Any]) -> str:
     load = lambda x: "unknown" if x is None else f"{x[0]:.2f}"  # noqa: E731
     commit = (p.get("git_commit") or "unknown")[:10] + (" (uncommitted changes)" if p.get("git_dirty") else "")
     return (f"Run ({p['preset']} preset) at commit {commit} on {m['cpus']} × {m['cpu_model']} "
-            f"({m['device']}), jax {m['jax_version']}; 1-minute load average "
+            f"({m['device']}, XLA CPU threads: {m.get('xla_threads', 'default')}), jax "
+            f"{m['jax_version']}; 1-minute load average "
             f"{load(m['load_start'])} at the start, {load(m['load_end'])} at the end; "
             f"{results['wall_time_s']:.0f} s in all.")
 

@@ -23,7 +23,7 @@ def _write(tmp_path, **overrides):
                                                             "undefined": float("nan")},
                   paper={"acc/a": 0.6}, paper_source={"acc/a": "Someone et al. 2020, Table 1"},
                   target={"acc/a": ">= 0.55"}, seeds=2, wall_time_s=1.23456,
-                  extra={"curve": np.arange(3)})
+                  extra={"curve": np.arange(3), "per_seed": np.array([1.0, np.nan])})
     kwargs.update(overrides)
     return experiment.write_results(tmp_path, **kwargs)
 
@@ -38,6 +38,7 @@ def test_write_results_has_the_project_wide_top_level(tmp_path):
     assert on_disk["paper_source"] == {"acc/a": "Someone et al. 2020, Table 1"}
     assert on_disk["target"] == {"acc/a": ">= 0.55"}
     assert on_disk["extra"]["curve"] == [0.0, 1.0, 2.0]
+    assert on_disk["extra"]["per_seed"] == [1.0, None]  # strict JSON: no NaN
     machine = on_disk["machine"]
     assert set(experiment.MACHINE_FIELDS) <= set(machine)
     assert machine["cpus"] >= 1 and len(machine["load_end"]) == 3 and "cpu" in machine["device"]

@@ -1,4 +1,4 @@
-"""End-to-end smoke test of experiments/bench_classical.py on a tiny config."""
+"""experiments/bench_classical.py: equal-work CV comparisons, compile-included ratios, README."""
 
 import dataclasses
 import json
@@ -8,35 +8,49 @@ import pytest
 from jaxml.experiments import bench_classical as bc
 
 
-def test_bench_classical_tiny_run(tmp_path):
+def test_bench_classical_tiny_run_compares_equal_work(tmp_path):
     config = dataclasses.replace(
-        bc.Config.quick(), tasks=("ridge", "knn"), n_linear=300, d_linear=5, n_knn_train=200,
-        n_knn_query=50, d_knn=4, n_cv_ridge=200, d_cv_ridge=4, n_cv_logistic=200,
-        d_cv_logistic=3, n_grid=3, n_test=50)
+        bc.Config.quick(), tasks=("ridge", "knn"), cv_sizes=((200, 3), (300, 40)), n_grid=3,
+        n_linear=300, d_linear=5, n_knn_train=200, n_knn_query=50, d_knn=4, n_test=50)
     results = bc.run(config, tmp_path)
     saved = json.loads((tmp_path / "results.json").read_text())
-    assert saved["experiment"] == bc.NAME == results["experiment"]
-    assert set(saved) >= {"experiment", "config", "metrics", "paper", "seeds", "wall_time_s",
-                          "jax_version"}
+    assert saved["metrics"] == results["metrics"] and saved["experiment"] == bc.NAME
+    assert saved["target"] == {f"cv_speedup_vs_best/{m}/{s}": ">= 10"
+                               for m in ("ridge", "logistic") for s in ("200x3", "300x40")}
     m = saved["metrics"]
-    for key in ("speedup_cv_ridge", "speedup_cv_logistic", "fit_ratio/ridge",
-                "predict_ratio/knn", "acc_delta/ridge", "acc_delta/knn", "compile_s/cv_ridge"):
-        assert key in m and m[key] is not None, key
-    assert m["speedup_cv_ridge"] > 0 and m["fit_ratio/ridge"] > 0
-    # same objective, same folds: same scores and accuracies
-    assert m["cv_score_max_abs_diff/ridge"] < 1e-4
-    assert m["cv_score_max_abs_diff/logistic"] < 0.02
-    assert abs(m["acc_delta/ridge"]) < 1e-3
+    for model, peers in bc.PEERS.items():
+        for tag in ("200x3", "300x40"):
+            ours, steady = m[f"cv_time_s/{model}/ours/{tag}"], m[f"cv_time_steady_s/{model}/ours/{tag}"]
+            for peer in peers:
+                key = f"{model}/{peer}/{tag}"
+                assert m[f"cv_speedup/{key}"] == pytest.approx(m[f"cv_time_s/{key}"] / ours)
+                assert m[f"cv_speedup_steady/{key}"] == pytest.approx(m[f"cv_time_s/{key}"] / steady)
+                assert m[f"cv_speedup_n/{key}"] == 1
+                # same objective, folds and grid: the same selection and CV score
+                tol = 1e-4 if model == "ridge" else 0.02
+                assert abs(m[f"cv_best_score_diff/{key}"]) < tol, key
+                if model == "ridge":
+                    assert m[f"cv_same_param/{key}"] == 1
+            fastest = min(m[f"cv_time_s/{model}/{p}/{tag}"] for p in peers)
+            assert m[f"cv_speedup_vs_best/{model}/{tag}"] == pytest.approx(fastest / ours)
+        assert m[f"cv_score_max_abs_diff/{model}/gridsearchcv/200x3"] < (1e-4 if model == "ridge" else 0.02)
+    assert m["cv_score_max_abs_diff/logistic/logisticregressioncv/300x40"] < 0.02
+    assert "cv_score_max_abs_diff/ridge/ridgecv/200x3" not in m  # RidgeCV(cv=...) keeps no curve
+    assert m["fit_speedup/ridge"] > 0 and abs(m["acc_delta/ridge"]) < 1e-3
     assert abs(m["acc_delta/knn"]) <= 0.04
-    assert (tmp_path / "bench.png").stat().st_size > 0
     readme = (tmp_path / "README.md").read_text()
-    assert "![bench.png](bench.png)" in readme and "| ridge | fit |" in readme
+    assert "ratio (compile incl.) | ratio (steady)" in readme and "load average" in readme
+    assert f"**{m['cv_speedup/logistic/logisticregressioncv/300x40']:.2f}×**" in readme
+    assert (tmp_path / "bench.png").stat().st_size > 0
 
 
-def test_bench_classical_config_presets_and_bad_task(tmp_path):
+def test_bench_classical_presets_targets_and_bad_task(tmp_path):
     full, quick = bc.Config.full(), bc.Config.quick()
-    assert (full.n_linear, full.d_linear, full.n_grid, full.n_folds) == (100_000, 100, 50, 5)
-    assert (full.n_knn_query, full.n_knn_train, full.n_svc, full.n_gpr) == (10_000, 50_000, 5_000, 2_000)
-    assert quick.n_linear < full.n_linear and quick.n_grid < full.n_grid
+    assert full.cv_sizes == ((5_000, 20), (100_000, 100)) and (full.n_grid, full.n_folds) == (50, 5)
+    assert bc.TARGET == {"cv_speedup_vs_best/ridge/5000x20": ">= 10",
+                         "cv_speedup_vs_best/ridge/100000x100": ">= 10",
+                         "cv_speedup_vs_best/logistic/5000x20": ">= 10",
+                         "cv_speedup_vs_best/logistic/100000x100": ">= 10"}
+    assert max(quick.cv_sizes) < max(full.cv_sizes) and quick.n_grid < full.n_grid
     with pytest.raises(ValueError, match="unknown tasks"):
         bc.run(dataclasses.replace(quick, tasks=("nope",)), tmp_path)

@@ -1,28 +1,80 @@
-"""Smoke test of experiments/bench_rl.py: our side only (``peer=False``).
-
-Stable-Baselines3/torch are in the ``bench`` extra, not the ``test`` extra, so the test
-exercises the benchmark with the peer switched off; the full run compares both sides.
-"""
+"""experiments/bench_rl.py: equal-work metrics, README computed from the run, presets."""
 
 import dataclasses
 import json
 
+import numpy as np
+import pytest
+
 from jaxml.experiments import bench_rl
+from jaxml.rl.common import ACTIVATIONS
 
 
-def test_bench_rl_ours_only(tmp_path):
-    config = dataclasses.replace(bench_rl.Config.quick(), seeds=2, total_timesteps=1_024,
-                                 peer=False, eval_episodes=2)
-    bench_rl.run(config, tmp_path)
+def _tiny(**changes):
+    return dataclasses.replace(bench_rl.Config.quick(), total_timesteps=512, eval_episodes=2,
+                               **changes)
+
+
+def test_bench_rl_against_sb3_reports_equal_work_ratios(tmp_path):
+    pytest.importorskip("stable_baselines3")
+    results = bench_rl.run(_tiny(seeds=2), tmp_path)
     saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["metrics"] == results["metrics"]
     m = saved["metrics"]
-    assert saved["experiment"] == "bench_rl" and saved["seeds"] == 2
-    assert m["env_steps_per_s/ours"] > 0 and m["compile_s/ours"] > 0
-    assert "env_steps_per_s/sb3" not in m and "speedup_vs_sb3/ppo" not in m
-    assert "peer not run" in (tmp_path / "README.md").read_text()
-    assert (tmp_path / "bench.png").stat().st_size > 0
+    assert m["env_steps_per_seed"] == 512
+    for n in (1, 2):
+        tag = f"{n}seeds"
+        ours, steady, sb3 = m[f"wall_s/ours/{tag}"], m[f"wall_steady_s/ours/{tag}"], m[f"wall_s/sb3/{tag}"]
+        assert ours > 0 and steady > 0 and sb3 > 0
+        assert m[f"speedup_vs_sb3/ppo/{tag}"] == pytest.approx(sb3 / ours)
+        assert m[f"speedup_steady_vs_sb3/ppo/{tag}"] == pytest.approx(sb3 / steady)
+        assert m[f"env_steps_per_s/sb3/{tag}"] == pytest.approx(n * 512 / sb3)
+        for side in ("ours", "sb3"):
+            assert m[f"final_return_mean_n/{side}/{tag}"] == n
+            assert m[f"final_return_mean_failed/{side}/{tag}"] == 0
+            # CartPole pays 1 per step and an episode lasts 8..500 steps
+            assert 8 <= m[f"final_return_mean/{side}/{tag}"] <= 500
+        assert (m[f"final_return_mean_ci95/ours/{tag}"] is None) == (n == 1)
+    readme = (tmp_path / "README.md").read_text()
+    assert "| task | peer: Stable-Baselines3 PPO | ours: jaxml PPO | ratio (compile incl.) | ratio (steady) |" in readme
+    assert f"{m['speedup_vs_sb3/ppo/2seeds']:.2f}×" in readme
+    assert f"{m['wall_s/sb3/2seeds']:.1f} s with Stable-Baselines3 on 2 processes" in readme
+    assert "load average" in readme and (tmp_path / "bench.png").stat().st_size > 0
 
 
-def test_bench_rl_presets():
+def test_bench_rl_without_peer_reports_ours_only(tmp_path):
+    bench_rl.run(_tiny(seeds=1, peer=False), tmp_path)
+    m = json.loads((tmp_path / "results.json").read_text())["metrics"]
+    assert m["wall_s/ours/1seeds"] >= m["compile_s/ours/1seeds"] >= 0
+    assert not any("sb3" in k for k in m)
+    assert "peer was not run" in (tmp_path / "README.md").read_text()
+
+
+def test_sb3_hyperparameters_mirror_ours():
+    cfg = bench_rl.ppo_config(bench_rl.Config.full())
+    hyper = bench_rl.sb3_hyperparameters(cfg)
+    assert (hyper["n_envs"], hyper["n_steps"], hyper["n_epochs"]) == (cfg.num_envs, cfg.num_steps, cfg.update_epochs)
+    assert hyper["batch_size"] * cfg.num_minibatches == cfg.num_envs * cfg.num_steps
+    assert (hyper["lr"], hyper["clip_range"], hyper["ent_coef"]) == (cfg.lr, cfg.clip_eps, cfg.ent_coef)
+    # equal budgets: whole updates only, on both sides
+    assert hyper["total_timesteps"] == cfg.num_updates * cfg.num_envs * cfg.num_steps <= 500_000
+    torch = pytest.importorskip("torch")
+    assert set(bench_rl.TORCH_ACTIVATIONS) == set(ACTIVATIONS)
+    for name, torch_name in bench_rl.TORCH_ACTIVATIONS.items():
+        x = np.linspace(-2, 2, 5, dtype=np.float32)
+        np.testing.assert_allclose(getattr(torch.nn, torch_name)()(torch.as_tensor(x)).numpy(),
+                                   np.asarray(ACTIVATIONS[name](x)), rtol=1e-6)
+
+
+def test_bench_rl_presets_and_bad_config():
     full = bench_rl.Config.full()
-    assert full.peer and full.seeds == 8 and full.total_timesteps == 500_000
+    assert full.peer and full.seed_counts == (1, 8) and full.total_timesteps == 500_000
+    assert bench_rl.Config.quick().seed_counts == (1, 2)
+    assert bench_rl.Config(seeds=1).seed_counts == (1,)
+    with pytest.raises(ValueError, match="seeds"):
+        bench_rl.Config(seeds=0)
+    with pytest.raises(ValueError, match="peer_workers"):
+        bench_rl.Config(peer_workers=0)
+    with pytest.raises(TypeError, match="peer"):
+        bench_rl.Config(peer="yes")
+    np.testing.assert_equal(bench_rl.TARGET, {})

@@ -3,6 +3,7 @@
 import dataclasses
 import json
 
+from jaxml import experiment
 from jaxml.experiments import double_descent
 
 
@@ -13,17 +14,25 @@ def test_double_descent_runs_end_to_end(tmp_path):
                                  sample_widths=(2, 8), sample_sizes=(100,), evals=1)
     results = double_descent.run(config, tmp_path)
     saved = json.loads((tmp_path / "results.json").read_text())
+    experiment.validate_results(saved)
     assert saved["experiment"] == "double_descent" and saved["seeds"] == 1
+    assert saved["paper"]["mlp_clean_final_test_err"] == 0.3725
+    assert "deep-double-descent.ipynb" in saved["paper_source"]["mlp_noise_peak_width"]
+    assert saved["metrics"]["mlp_noise_peak_test_err_n"] == 1
+    assert saved["metrics"]["mlp_noise_failed_runs"] == 0
     for key in ("minnorm_max_z", "rff_peak_over_n", "mlp_noise_peak_width",
                 "mlp_noise_peak_test_err", "mlp_noise_final_test_err", "mlp_clean_final_test_err",
                 "cnn_noise_peak_channels", "samplewise_peak_width/n100", "samplewise_more_data_hurts_by",
-                "minnorm_samplewise_max_z", "time_s/cnn_noise"):
+                "minnorm_samplewise_max_z", "time_s/cnn_noise", "mlp_noise_peak_test_err_ci95",
+                "samplewise_peak_test_err_n/n100"):
         assert key in saved["metrics"]
     assert results["metrics"]["mlp_noise_peak_width"] in (2.0, 8.0)
     assert 0.0 <= saved["metrics"]["mlp_noise_final_test_err"] <= 1.0
     for fig in ("minnorm.png", "random_features.png", "modelwise.png", "epochwise.png", "samplewise.png"):
         assert (tmp_path / fig).stat().st_size > 0
-    assert "paper" in (tmp_path / "README.md").read_text()
+    readme = (tmp_path / "README.md").read_text()
+    assert "paper" in readme and "(n=1)" in readme and "load average" in readme
+    assert "fewer than five" in readme  # one seed: the README says so
 
 
 def test_locate_peak_skips_underfitting_models_and_finds_the_threshold():
@@ -38,3 +47,9 @@ def test_locate_peak_skips_underfitting_models_and_finds_the_threshold():
     assert out["peak_test_err"] == 0.5 and out["final_test_err"] == 0.42
     none_fit = double_descent.locate_peak(test, train + 0.5, sizes)
     assert np.isnan(none_fit["interp_width"]) and none_fit["sweet_width"] == 8
+    # a failed (NaN) seed is left out of the means and counted, not hidden
+    broken = test.copy()
+    broken[3, 1] = np.nan
+    out = double_descent.locate_peak(broken, train, sizes)
+    assert out["failed_runs"] == 1 and out["peak_width"] == 16 and out["peak_test_err"] == 0.5
+    assert np.isnan(out["peak_test_errs"]).sum() == 1

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import math
 
 import pytest
 
@@ -15,13 +16,19 @@ def test_rl_bandits_tiny_run(tmp_path):
     assert saved["experiment"] == "rl_bandits" and saved["seeds"] == 100
     m = saved["metrics"]
     for alg, reward in rl_bandits.SETTINGS:
-        for prefix in ("regret_T", "regret_T_ci95", "linear_slope", "log_slope"):
+        for prefix in ("regret_T", "regret_T_ci95", "regret_T_n", "linear_slope", "log_slope"):
             assert m[f"{prefix}/{alg}_{reward}"] is not None
     assert m["regret_T/thompson_bernoulli"] < m["regret_T/epsilon_greedy_bernoulli"]
-    assert m["lai_robbins_constant/bernoulli"] == pytest.approx(
-        saved["paper"]["lai_robbins_constant/bernoulli"])
+    assert saved["paper"] == {}  # the Lai–Robbins constant is computed, so it is a metric
+    # Σ_a Δ_a / kl(μ_a, μ*) for the means (0.9, 0.7, 0.5, 0.3, 0.1), by hand
+    kl = lambda p, q: p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q))  # noqa: E731
+    by_hand = sum((0.9 - mu) / kl(mu, 0.9) for mu in (0.7, 0.5, 0.3, 0.1))
+    assert m["lai_robbins_constant/bernoulli"] == pytest.approx(by_hand, rel=1e-9)
+    assert m["regret_T_n/ucb1_bernoulli"] == 100 and m["regret_T_failed/ucb1_bernoulli"] == 0
+    readme = (tmp_path / "README.md").read_text()
+    assert "(n=100)" in readme and "Run (direct preset)" in readme
     assert (tmp_path / "regret.png").stat().st_size > 0
-    assert "![regret.png](regret.png)" in (tmp_path / "README.md").read_text()
+    assert "![regret.png](regret.png)" in readme
 
 
 def test_rl_bandits_presets():

@@ -3,42 +3,50 @@
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 
+from jaxml import experiment
 from jaxml.experiments import rl_cartpole
 
 
-def test_rl_cartpole_tiny_runs_and_merge(tmp_path):
-    config = dataclasses.replace(rl_cartpole.Config.quick(), seeds=2, total_timesteps=2_048,
-                                 reinforce_updates=2, eval_episodes=2)
-    for algo in ("ppo", "reinforce"):
-        rl_cartpole.run(dataclasses.replace(config, algos=(algo,)), tmp_path / algo)
-    rl_cartpole.merge([tmp_path / "ppo", tmp_path / "reinforce"], tmp_path / "all")
-    saved = json.loads((tmp_path / "all" / "results.json").read_text())
+def test_rl_cartpole_tiny_run_reports_both_reinforce_variances(tmp_path):
+    config = dataclasses.replace(rl_cartpole.Config.quick(), seeds=2, total_timesteps=8_192,
+                                 eval_episodes=2,
+                                 algos=("ppo", "reinforce", "reinforce_nobaseline"))
+    rl_cartpole.run(config, tmp_path)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    experiment.validate_results(saved)
     assert saved["experiment"] == "rl_cartpole" and saved["seeds"] == 2
-    assert saved["config"]["algos"] == ["ppo", "reinforce"]
+    assert saved["paper"] == {} and saved["target"] == {"final_return_mean/ppo": ">= 475"}
     m = saved["metrics"]
-    for algo in ("ppo", "reinforce"):
-        for prefix in ("final_return_mean", "final_return_ci95", "env_steps_per_s",
+    for algo in config.algos:
+        for prefix in ("final_return_mean", "final_return_mean_ci95", "env_steps_per_s",
                        "compile_s", "train_return_mean"):
             assert m[f"{prefix}/{algo}"] is not None, (prefix, algo)
+        assert m[f"final_return_mean_n/{algo}"] + m[f"final_return_mean_failed/{algo}"] == 2
         assert 0 < m[f"final_return_mean/{algo}"] <= 500
-    assert m["grad_variance_mean/reinforce"] > 0
-    assert (tmp_path / "all" / "cartpole.png").stat().st_size > 0
-    readme = (tmp_path / "all" / "README.md").read_text()
+        assert m[f"env_steps_used/{algo}"] <= config.total_timesteps
+    per_seed = saved["extra"]["per_seed"]
+    with_b, without = (np.mean(per_seed[f"grad_variance_mean/{a}"])
+                       for a in ("reinforce", "reinforce_nobaseline"))
+    assert with_b > 0 and without > 0
+    assert m["grad_variance_ratio/nobaseline_over_baseline"] == pytest.approx(without / with_b)
+    assert (tmp_path / "cartpole.png").stat().st_size > 0
+    readme = (tmp_path / "README.md").read_text()
     assert "![cartpole.png](cartpole.png)" in readme and "| ppo |" in readme
-    other = dataclasses.replace(config, seeds=3, algos=("a2c",))
-    (tmp_path / "odd").mkdir()
-    (tmp_path / "odd" / "results.json").write_text(json.dumps(
-        {**saved, "config": {**saved["config"], "seeds": 3, "algos": list(other.algos)}}))
-    with pytest.raises(ValueError, match="different configs"):
-        rl_cartpole.merge([tmp_path / "ppo", tmp_path / "odd"], tmp_path / "bad")
+    assert "(n=2" in readme and "Run (direct preset)" in readme
+    assert f"ratio without ÷ with {m['grad_variance_ratio/nobaseline_over_baseline']:.3g};" in readme
+    verdict = "meets" if m["final_return_mean/ppo"] >= 475 else "does not meet"
+    assert f"{verdict} the goal >= 475" in readme
 
 
 def test_rl_cartpole_presets_and_unknown_algo(tmp_path):
     full = rl_cartpole.Config.full()
     assert full.seeds >= 8 and full.total_timesteps == 500_000
-    assert {"ppo", "dqn", "a2c", "reinforce"} <= set(full.algos)
+    assert set(rl_cartpole.ALGOS) == set(full.algos)  # one full run holds every algorithm
+    assert {"reinforce", "reinforce_nobaseline"} <= set(rl_cartpole.Config.quick().algos)
+    assert not hasattr(rl_cartpole, "merge")  # paper_repro comes from one run, never a merge
     bad = dataclasses.replace(rl_cartpole.Config.quick(), algos=("sac",))
     with pytest.raises(ValueError, match="unknown algo"):
         rl_cartpole.run(bad, tmp_path)
