@@ -58,7 +58,7 @@ def test_quick_preset_from_the_command_line(name, tmp_path):
 # paper_repro folders whose full run under this framework has not been made yet (each is
 # an open item of the issue that introduced the schema; strict, so regenerating one and
 # forgetting to remove it here fails).
-NOT_REGENERATED = {"bayes_uncertainty", "bench_rl", "double_descent", "rl_cartpole"}
+NOT_REGENERATED = {"bayes_uncertainty", "double_descent", "rl_cartpole"}
 
 
 @pytest.mark.parametrize("name", [
