@@ -27,7 +27,8 @@ seed, outside the timed part. Metrics (N = 1 and N = seeds):
 raw wall times ``wall_s/<side>/<N>seeds``.
 
 Stable-Baselines3/torch/gymnasium are only in the ``bench`` extra; ``Config(peer=False)``
-runs our side alone.
+(``jaxml repro bench_rl --set peer=False``) runs our side alone, and without the extra a
+run with the peer stops before it starts, naming what to install.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from jaxml.experiment import (
     machine_line,
     main_for,
     markdown_table,
+    require_modules,
     save_figure,
     seed_metrics,
     write_results,
@@ -58,6 +60,7 @@ from jaxml.rl import ppo
 from jaxml.rl.common import ActorCritic, evaluate_policy, make_env
 
 NAME = "bench_rl"
+PEER_MODULES = ("stable_baselines3", "torch", "gymnasium")  # the bench extra
 PAPER: dict = {}  # no published number is measured here under the same protocol
 PAPER_SOURCE: dict = {}
 TARGET: dict = {}  # issue 11 sets no speed goal for this benchmark
@@ -207,13 +210,17 @@ def _sb3_evaluate(task: tuple[dict, int, dict, int]) -> float:
     return float(mean)
 
 
+WORKER_START_TIMEOUT_S = 300  # a worker that cannot start raises TimeoutError, never hangs
+
+
 def _sb3(hyper: dict, n_seeds: int, config: Config) -> dict:
     """Train ``n_seeds`` seeds in ``min(peer_workers, n_seeds)`` worker processes."""
     workers = min(config.peer_workers, n_seeds)
     context = multiprocessing.get_context("spawn")  # never fork a process running XLA threads
     with context.Pool(workers, initializer=_sb3_worker_init,
                       initargs=(config.torch_threads,)) as pool:
-        while len(set(pool.map(_sb3_worker_pid, range(workers), chunksize=1))) < workers:
+        while len(set(pool.map_async(_sb3_worker_pid, range(workers), chunksize=1)
+                      .get(timeout=WORKER_START_TIMEOUT_S))) < workers:
             pass
         with Timer() as wall:
             weights = pool.map(_sb3_train, [(hyper, s) for s in range(n_seeds)], chunksize=1)
@@ -231,6 +238,8 @@ def run(config: Config, out_dir) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     cfg = ppo_config(config)
     steps = steps_per_seed(cfg)
+    if config.peer:  # fail now, not inside a spawned worker (a Pool would respawn it forever)
+        require_modules(NAME, PEER_MODULES, instead="--set peer=False to time ours alone")
     hyper = sb3_hyperparameters(cfg) if config.peer else None
     metrics: dict[str, float] = {"env_steps_per_seed": steps}
     sides: dict[int, dict] = {}

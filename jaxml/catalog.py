@@ -184,6 +184,28 @@ _TITLES = {
 
 # Implemented capabilities: id -> (symbols, tests).
 _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "C.gb.1": (
+        ("jaxml.classical.boosting:gradient_boosting_regressor",
+         "jaxml.classical.boosting:gradient_boosting_classifier",
+         "jaxml.classical.boosting:staged_decision", "jaxml.classical.trees:NewtonRule"),
+        ("tests/classical/test_boosting.py::test_first_order_squared_error_equals_sklearn_gradient_boosting",
+         "tests/classical/test_boosting.py::test_one_split_gain_and_leaf_weights_equal_the_closed_forms",
+         "tests/classical/test_boosting.py::test_staged_training_loss_decreases_for_convex_losses[poisson]",
+         "tests/classical/test_boosting.py::test_second_order_trees_equal_xgboost_exact[binary]"),
+    ),
+    "C.ens.1": (
+        ("jaxml.classical.forests:random_forest_classifier",
+         "jaxml.classical.forests:random_forest_regressor",
+         "jaxml.classical.forests:extra_trees_classifier",
+         "jaxml.classical.forests:extra_trees_regressor", "jaxml.classical.forests:bagging",
+         "jaxml.classical.forests:oob_score", "jaxml.classical.trees:grow_tree"),
+        ("tests/classical/test_forests.py::test_classifier_accuracy_matches_sklearn[random_forest]",
+         "tests/classical/test_forests.py::test_regressor_r2_matches_sklearn[random_forest]",
+         "tests/classical/test_forests.py::test_oob_scores_match_sklearn",
+         "tests/classical/test_forests.py::test_oob_prediction_is_the_mean_of_the_trees_that_left_the_sample_out",
+         "tests/classical/test_forests.py::test_bagging_any_estimator_matches_sklearn_bagging_of_trees_and_a_by_hand_member",
+         "tests/classical/test_trees.py::test_classification_tree_equals_sklearn_node_by_node[3-gini]"),
+    ),
     "T.m1d.1": (
         ("jaxml.experiments.mnist1d_baselines:run", "jaxml.nn:MLP", "jaxml.nn:CNN1D",
          "jaxml.nn:GRUClassifier", "jaxml.nn:Linear", "jaxml.train:fit_seeds"),
@@ -400,7 +422,7 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "R.mdp.1": (
         ('jaxml.rl.mdp:value_iteration', 'jaxml.rl.mdp:policy_iteration', 'jaxml.rl.mdp:policy_evaluation', 'jaxml.rl.mdp:bellman_residual', 'jaxml.rl.envs.tabular:gridworld', 'jaxml.rl.envs.tabular:garnet', 'jaxml.experiments.rl_tabular:run'),
-        ('tests/rl/test_mdp.py::test_vi_pi_and_exact_solve_agree[grid]', 'tests/rl/test_mdp.py::test_optimal_value_beats_every_deterministic_policy', 'tests/rl/test_envs.py::test_transition_tensors_match_step_sampling[slippery_grid]', 'tests/experiments/test_rl_tabular.py::test_rl_tabular_tiny_run'),
+        ('tests/rl/test_mdp.py::test_vi_pi_and_exact_solve_agree[grid]', 'tests/rl/test_mdp.py::test_optimal_value_beats_every_deterministic_policy', 'tests/rl/test_envs.py::test_transition_tensors_match_step_sampling[slippery_grid]', 'tests/experiments/test_rl_tabular.py::test_rl_tabular_quick_run'),
     ),
     "R.tab.1": (
         ('jaxml.rl.tabular:make_train', 'jaxml.rl.tabular:td_lambda_update', 'jaxml.rl.tabular:mc_update', 'jaxml.experiments.rl_tabular:run'),
@@ -416,15 +438,15 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "R.pg.1": (
         ('jaxml.rl.ppo:make_train', 'jaxml.rl.ppo:ppo_loss', 'jaxml.rl.trpo:make_train', 'jaxml.rl.trpo:conjugate_gradient', 'jaxml.rl.a2c:make_train', 'jaxml.rl.reinforce:make_train', 'jaxml.rl.common:gae_advantages', 'jaxml.rl.common:AgentConfig', 'jaxml.experiments.rl_cartpole:run', 'jaxml.experiments.bench_rl:run'),
-        ('tests/rl/test_ppo.py::test_clipped_loss_matches_direct_computation', 'tests/rl/test_ppo.py::test_short_jitted_run_improves_cartpole_return', 'tests/rl/test_trpo.py::test_conjugate_gradient_matches_direct_solve', 'tests/rl/test_common.py::test_gae_matches_python_loop', 'tests/rl/test_pg.py::test_reinforce_and_a2c_losses_match_direct_computation', 'tests/rl/test_pg.py::test_reinforce_short_run_reports_gradient_variance', 'tests/rl/test_pg.py::test_a2c_learns_cartpole', 'tests/rl/test_pg.py::test_reinforce_learns_cartpole', 'tests/rl/test_pg.py::test_baseline_lowers_the_variance_of_the_policy_gradient', 'tests/rl/test_ppo.py::test_learning_rate_sweep_compiles_once_and_equals_unswept_runs', 'tests/contracts/test_agents.py::test_vmap_over_seeds_with_array_hyperparameters_equals_loop[ppo]', 'tests/contracts/test_agents.py::test_config_rejects_bad_values_naming_the_field[ppo-gamma]', 'tests/experiments/test_rl_cartpole.py::test_rl_cartpole_tiny_run_reports_both_reinforce_variances', 'tests/experiments/test_bench_rl.py::test_bench_rl_without_peer_reports_ours_only'),
+        ('tests/rl/test_ppo.py::test_clipped_loss_matches_direct_computation', 'tests/rl/test_ppo.py::test_short_jitted_run_improves_cartpole_return', 'tests/rl/test_trpo.py::test_conjugate_gradient_matches_direct_solve', 'tests/rl/test_common.py::test_gae_matches_python_loop', 'tests/rl/test_pg.py::test_reinforce_and_a2c_losses_match_direct_computation', 'tests/rl/test_pg.py::test_reinforce_short_run_reports_gradient_variance', 'tests/rl/test_pg.py::test_a2c_learns_cartpole', 'tests/rl/test_pg.py::test_reinforce_learns_cartpole', 'tests/rl/test_pg.py::test_baseline_lowers_the_variance_of_the_policy_gradient', 'tests/rl/test_ppo.py::test_learning_rate_sweep_compiles_once_and_equals_unswept_runs', 'tests/contracts/test_agents.py::test_vmap_over_seeds_with_array_hyperparameters_equals_loop[ppo]', 'tests/contracts/test_agents.py::test_config_rejects_bad_values_naming_the_field[ppo-gamma]', 'tests/experiments/test_rl_cartpole.py::test_rl_cartpole_quick_run_reports_both_reinforce_variances', 'tests/experiments/test_bench_rl.py::test_bench_rl_without_peer_reports_ours_only'),
     ),
     "T.dd.1": (
         ('jaxml.theory.double_descent:least_squares_risk_mc', 'jaxml.theory.double_descent:minnorm_risk_finite', 'jaxml.theory.double_descent:minnorm_risk_asymptotic', 'jaxml.theory.double_descent:least_squares_risk_mc_samples', 'jaxml.theory.double_descent:minnorm_feature_sweep', 'jaxml.theory.double_descent:sgd_width_sweep', 'jaxml.experiments.double_descent:run'),
-        ('tests/theory/test_double_descent.py::test_minnorm_mc_matches_finite_closed_form', 'tests/theory/test_double_descent.py::test_samplewise_minnorm_mc_matches_finite_closed_form_and_more_data_hurts', 'tests/theory/test_double_descent.py::test_sgd_width_sweep_shapes_determinism_and_learning', 'tests/theory/test_double_descent.py::test_feature_sweep_matches_pinv_per_width', 'tests/theory/test_double_descent.py::test_masked_mlp_equals_unmasked_flax_mlp_and_masked_units_get_no_gradient', 'tests/experiments/test_double_descent.py::test_double_descent_runs_end_to_end'),
+        ('tests/theory/test_double_descent.py::test_minnorm_mc_matches_finite_closed_form', 'tests/theory/test_double_descent.py::test_samplewise_minnorm_mc_matches_finite_closed_form_and_more_data_hurts', 'tests/theory/test_double_descent.py::test_sgd_width_sweep_shapes_determinism_and_learning', 'tests/theory/test_double_descent.py::test_feature_sweep_matches_pinv_per_width', 'tests/theory/test_double_descent.py::test_masked_mlp_equals_unmasked_flax_mlp_and_masked_units_get_no_gradient', 'tests/experiments/test_double_descent.py::test_double_descent_quick_run_end_to_end'),
     ),
     "T.ntk.1": (
         ('jaxml.theory.ntk:empirical_ntk_fn', 'jaxml.theory.ntk:analytic_fc_kernels', 'jaxml.theory.ntk:linearize', 'jaxml.theory.ntk:gradient_flow_mse_predictor', 'jaxml.theory.ntk:kernel_regression', 'jaxml.experiments.ntk:run'),
-        ('tests/theory/test_ntk.py::test_empirical_ntk_implementations_agree_with_explicit_jacobian', 'tests/theory/test_ntk.py::test_analytic_ntk_matches_average_of_wide_empirical_kernels', 'tests/theory/test_ntk.py::test_linearize_equals_network_at_init_and_first_order_expansion', 'tests/theory/test_ntk.py::test_closed_form_predictor_matches_gd_on_linearised_model', 'tests/theory/test_ntk.py::test_minibatch_sgd_matches_a_numpy_loop_on_a_linear_model', 'tests/experiments/test_ntk.py::test_ntk_runs_end_to_end'),
+        ('tests/theory/test_ntk.py::test_empirical_ntk_implementations_agree_with_explicit_jacobian', 'tests/theory/test_ntk.py::test_analytic_ntk_matches_average_of_wide_empirical_kernels', 'tests/theory/test_ntk.py::test_linearize_equals_network_at_init_and_first_order_expansion', 'tests/theory/test_ntk.py::test_closed_form_predictor_matches_gd_on_linearised_model', 'tests/theory/test_ntk.py::test_minibatch_sgd_matches_a_numpy_loop_on_a_linear_model', 'tests/experiments/test_ntk.py::test_ntk_quick_run_end_to_end'),
     ),
 }
 

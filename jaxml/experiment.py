@@ -35,6 +35,7 @@ import argparse
 import ast
 import dataclasses
 import importlib
+import importlib.util
 import inspect
 import json
 import math
@@ -131,8 +132,56 @@ def load_experiment(name: str):
     return module
 
 
-def make_config(module, *, quick: bool, seeds: int | None = None):
-    """``Config.quick()`` or ``Config.full()``, with ``seeds`` overridden if given."""
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"FIELD=VALUE"`` → ``(FIELD, VALUE)``; VALUE is a Python literal (``False``, ``3``,
+    ``1e-3``, ``(8, 16)``) or, failing that, the string itself."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip().isidentifier():
+        raise ValueError(f"--set expects FIELD=VALUE, got {text!r}")
+    try:
+        value = ast.literal_eval(raw.strip())
+    except (ValueError, SyntaxError):
+        value = raw.strip()
+    return name.strip(), value
+
+
+def _check_override(config, name: str, value: Any) -> Any:
+    """``value`` for field ``name`` of ``config``, of the preset value's type (an int is
+    accepted for a float, a list for a tuple)."""
+    fields = {f.name for f in dataclasses.fields(config)}
+    if name not in fields:
+        raise ValueError(f"{type(config).__module__}.Config has no field {name!r}; "
+                         f"fields: {', '.join(sorted(fields))}")
+    current = getattr(config, name)
+    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if isinstance(current, tuple) and isinstance(value, list):
+        value = tuple(value)
+    if current is not None and type(value) is not type(current):
+        raise ValueError(f"{name} must be of type {type(current).__name__}, like the "
+                         f"preset's {current!r}; got {value!r}")
+    return value
+
+
+def require_modules(experiment: str, modules: tuple[str, ...], *, instead: str = "") -> None:
+    """Raise ImportError, naming the extra to install, if any of ``modules`` (a peer a run
+    compares against, imported only inside worker processes) is not installed; called
+    before the run starts, so a missing peer fails at once rather than in a worker."""
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if not missing:
+        return
+    extras = sorted({EXTRA_OF_MODULE[m] for m in missing if m in EXTRA_OF_MODULE})
+    how = (f"from jaxml's {'/'.join(map(repr, extras))} extra: pip install -e "
+           f"\".[{','.join(extras)}]\"" if extras else "which jaxml does not install")
+    raise ImportError(f"experiment {experiment!r} needs {', '.join(map(repr, missing))}, "
+                      f"{how}" + (f"; or {instead}" if instead else ""))
+
+
+def make_config(module, *, quick: bool, seeds: int | None = None,
+                overrides: Mapping[str, Any] | None = None):
+    """``Config.quick()`` or ``Config.full()``, with ``seeds`` and any other fields in
+    ``overrides`` replaced (each checked against the preset value's type; ``Config``'s own
+    checks then run on the result)."""
     config = module.Config.quick() if quick else module.Config.full()
     if seeds is not None:
         if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
@@ -140,7 +189,25 @@ def make_config(module, *, quick: bool, seeds: int | None = None):
         if not any(f.name == "seeds" for f in dataclasses.fields(config)):
             raise ValueError(f"{module.__name__}.Config has no 'seeds' field")
         config = dataclasses.replace(config, seeds=seeds)
+    changes = {name: _check_override(config, name, value)
+               for name, value in (overrides or {}).items()}
+    if changes:
+        try:
+            config = dataclasses.replace(config, **changes)
+        except TypeError as err:  # Config.__post_init__'s own checks
+            raise ValueError(str(err)) from err
     return config
+
+
+def preset_label(*, quick: bool, seeds: int | None = None,
+                 overrides: Mapping[str, Any] | None = None) -> str:
+    """``full``, ``quick``, or either with what was changed: ``quick+seeds=3+peer=False``."""
+    label = "quick" if quick else "full"
+    if seeds is not None:
+        label += f"+seeds={seeds}"
+    for name, value in (overrides or {}).items():
+        label += f"+{name}={value!r}"
+    return label
 
 
 def default_out_dir(name: str, *, quick: bool) -> Path:
@@ -149,16 +216,15 @@ def default_out_dir(name: str, *, quick: bool) -> Path:
 
 
 def run_experiment(name: str, *, quick: bool = False, out_dir: str | Path | None = None,
-                   seeds: int | None = None) -> dict:
-    """Run one experiment by name (the preset is recorded in results.json)."""
+                   seeds: int | None = None, overrides: Mapping[str, Any] | None = None) -> dict:
+    """Run one experiment by name (the preset, and anything changed in it, is recorded in
+    results.json)."""
     module = load_experiment(name)
-    config = make_config(module, quick=quick, seeds=seeds)
+    config = make_config(module, quick=quick, seeds=seeds, overrides=overrides)
     out = Path(out_dir) if out_dir is not None else default_out_dir(name, quick=quick)
     out.mkdir(parents=True, exist_ok=True)
-    preset = "quick" if quick else "full"
-    if seeds is not None:
-        preset += f"+seeds={seeds}"
-    _RUN.update(preset=preset, load_start=_load_average())
+    _RUN.update(preset=preset_label(quick=quick, seeds=seeds, overrides=overrides),
+                load_start=_load_average())
     try:
         return module.run(config, out)
     finally:
@@ -515,6 +581,9 @@ def add_repro_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="the small preset (minutes)")
     parser.add_argument("--out", help="output folder (default paper_repro/NAME, or runs/NAME_quick)")
     parser.add_argument("--seeds", type=int, help="number of seeds (overrides the preset)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        dest="overrides", help="change one Config field of the preset "
+                        "(repeatable), e.g. --set peer=False")
 
 
 def repro_command(args: argparse.Namespace) -> int:
@@ -525,14 +594,20 @@ def repro_command(args: argparse.Namespace) -> int:
         return 0
     try:
         module = load_experiment(args.name)
-        config = make_config(module, quick=args.quick, seeds=args.seeds)
+        overrides = dict(parse_override(text) for text in args.overrides)
+        config = make_config(module, quick=args.quick, seeds=args.seeds, overrides=overrides)
     except (ValueError, ImportError) as err:
         print(f"jaxml repro: {err}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else default_out_dir(args.name, quick=args.quick)
     print(f"[jaxml] {args.name} ({'quick' if args.quick else 'full'}): {config}", flush=True)
     start = time.perf_counter()
-    results = run_experiment(args.name, quick=args.quick, out_dir=out, seeds=args.seeds)
+    try:
+        results = run_experiment(args.name, quick=args.quick, out_dir=out, seeds=args.seeds,
+                                 overrides=overrides)
+    except ImportError as err:  # a peer the run needs (see require_modules)
+        print(f"jaxml repro: {err}", file=sys.stderr)
+        return 2
     elapsed = time.perf_counter() - start
     for key, value in sorted(results.get("metrics", {}).items()):
         print(f"  {key:40s} {value}")
@@ -541,7 +616,8 @@ def repro_command(args: argparse.Namespace) -> int:
 
 
 def repro_main(argv: list[str] | None = None) -> int:
-    """``repro`` on its own: ``[NAME] [--list] [--quick] [--out DIR] [--seeds N]``."""
+    """``repro`` on its own: ``[NAME] [--list] [--quick] [--out DIR] [--seeds N]
+    [--set FIELD=VALUE ...]``."""
     parser = argparse.ArgumentParser(prog="jaxml repro")
     add_repro_arguments(parser)
     return repro_command(parser.parse_args(argv))

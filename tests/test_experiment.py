@@ -187,3 +187,83 @@ def test_no_import_cycle_between_cli_and_experiment():
                 for alias in node.names} | {node.module for node in ast.walk(ast.parse(source))
                                              if isinstance(node, ast.ImportFrom) and node.module}
     assert not {"jaxml.cli", "cli"} & imported
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    seeds: int = 2
+    lr: float = 0.1
+    peer: bool = True
+    widths: tuple = (1, 2)
+    name: str = "adam"
+
+    def __post_init__(self):
+        if self.lr <= 0:
+            raise ValueError(f"lr must be > 0, got {self.lr!r}")
+
+    @classmethod
+    def quick(cls):
+        return cls(seeds=1)
+
+    @classmethod
+    def full(cls):
+        return cls()
+
+
+class _Module:
+    __name__ = "jaxml.experiments.demo"
+    Config = Preset
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("peer=False", ("peer", False)), ("lr=1e-3", ("lr", 1e-3)), ("widths=(8, 16)", ("widths", (8, 16))),
+    ("name=sgd", ("name", "sgd")), (" seeds = 3 ", ("seeds", 3))])
+def test_parse_override(text, expected):
+    assert experiment.parse_override(text) == expected
+
+
+@pytest.mark.parametrize("text", ["peer", "=1", "2x=3"])
+def test_parse_override_rejects_what_is_not_field_equals_value(text):
+    with pytest.raises(ValueError, match="FIELD=VALUE"):
+        experiment.parse_override(text)
+
+
+def test_make_config_overrides_fields_with_the_preset_types():
+    config = experiment.make_config(_Module, quick=True, overrides={"peer": False, "lr": 1,
+                                                                    "widths": [4]})
+    assert config == Preset(seeds=1, peer=False, lr=1.0, widths=(4,))
+    assert isinstance(config.lr, float)
+    with pytest.raises(ValueError, match="no field 'nope'; fields: lr, name, peer, seeds, widths"):
+        experiment.make_config(_Module, quick=True, overrides={"nope": 1})
+    with pytest.raises(ValueError, match="peer must be of type bool, like the preset's True; got 'no'"):
+        experiment.make_config(_Module, quick=True, overrides={"peer": "no"})
+    with pytest.raises(ValueError, match="lr must be > 0"):  # Config's own checks still run
+        experiment.make_config(_Module, quick=False, overrides={"lr": -1.0})
+
+
+def test_preset_label_names_every_change():
+    assert experiment.preset_label(quick=False) == "full"
+    assert experiment.preset_label(quick=True, seeds=3, overrides={"peer": False}) == "quick+seeds=3+peer=False"
+
+
+def test_require_modules_names_the_missing_peer_and_its_extra(monkeypatch):
+    experiment.require_modules("demo", ("json",))  # present: nothing happens
+    with pytest.raises(ImportError, match=r"needs 'jaxml_no_such_peer', which jaxml does not install; or X"):
+        experiment.require_modules("demo", ("jaxml_no_such_peer",), instead="X")
+    monkeypatch.setattr(experiment.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ImportError, match=r"'torch', from jaxml's 'bench' extra: pip install -e \"\.\[bench\]\""):
+        experiment.require_modules("demo", ("torch",))
+
+
+def test_repro_set_is_recorded_and_bad_values_exit_2(tmp_path):
+    bad = subprocess.run([sys.executable, "-m", "jaxml.cli", "repro", "hmm_casino", "--quick",
+                          "--set", "seeds=zero"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "seeds must be of type int" in bad.stderr
+    proc = subprocess.run([sys.executable, "-m", "jaxml.cli", "repro", "hmm_casino", "--quick",
+                           "--set", "bw_max_iter=5", "--set", "decode_length=50",
+                           "--set", "bw_length=50", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["provenance"]["preset"] == "quick+bw_max_iter=5+decode_length=50+bw_length=50"
+    assert results["config"]["bw_max_iter"] == 5 and results["config"]["decode_length"] == 50

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from jaxml.classical import (
+    forests,
     glm,
     gp,
     kernel_ridge,
@@ -25,6 +26,7 @@ from jaxml.classical import (
     neighbors,
     preprocessing,
     svm,
+    trees,
 )
 
 N, D = 30, 3
@@ -117,6 +119,17 @@ CASES: tuple[Case, ...] = (
     Case("gp_regression", gp.gp_regression, "regressor", base={"optimize": False},
          sweep=("noise_variance", (0.05, 0.1, 0.5)),
          out_of_range=(("noise_variance", 0.0), ("length_scale", float("nan")))),
+    Case("decision_tree_regressor", trees.decision_tree_regressor, "regressor",
+         base={"max_depth": 3}, sweep=("min_impurity_decrease", (0.0, 0.01, 0.1)),
+         bad_option=("criterion", "gini"),
+         out_of_range=(("max_depth", 0), ("min_samples_leaf", 0), ("min_samples_split", 1))),
+    Case("random_forest_regressor", forests.random_forest_regressor, "regressor",
+         base={"n_estimators": 4, "max_depth": 3}, stochastic=True,
+         sweep=("min_impurity_decrease", (0.0, 0.01, 0.1)), bad_option=("max_features", "half"),
+         out_of_range=(("n_estimators", 0), ("max_features", 1.5))),
+    Case("extra_trees_regressor", forests.extra_trees_regressor, "regressor",
+         base={"n_estimators": 4, "max_depth": 3}, stochastic=True,
+         bad_option=("criterion", "absolute"), out_of_range=(("max_depth", 21),)),
     # --------------------------------------------------------------- classifiers
     Case("logistic_regression", linear.logistic_regression, "classifier",
          base={"n_classes": 2}, sweep=("C", (0.1, 1.0, 10.0)),
@@ -149,6 +162,17 @@ CASES: tuple[Case, ...] = (
          bad_option=("predictive", "mc"), out_of_range=(("length_scale", 0.0),),
          xfail={"checked": "checkify cannot transform the vmapped one-vs-rest Newton "
                            "while-loop (checkify-of-vmap-of-while, a JAX limitation)"}),
+    Case("decision_tree_classifier", trees.decision_tree_classifier, "classifier",
+         base={"max_depth": 3, "n_classes": 2},
+         sweep=("min_impurity_decrease", (0.0, 0.01, 0.1)), bad_option=("criterion", "gain"),
+         out_of_range=(("max_depth", 0), ("min_impurity_decrease", -1.0))),
+    Case("random_forest_classifier", forests.random_forest_classifier, "classifier",
+         base={"n_estimators": 4, "max_depth": 3, "n_classes": 2}, stochastic=True,
+         sweep=("min_impurity_decrease", (0.0, 0.01, 0.1)), bad_option=("max_features", "all"),
+         out_of_range=(("n_estimators", 0), ("max_features", 0))),
+    Case("extra_trees_classifier", forests.extra_trees_classifier, "classifier",
+         base={"n_estimators": 4, "max_depth": 3, "n_classes": 2}, stochastic=True,
+         bad_option=("criterion", "gain"), out_of_range=(("oob_score", True),)),
     # -------------------------------------------------------------- transformers
     Case("standard_scaler", preprocessing.standard_scaler, "transformer",
          out_of_range=(("with_mean", "False"),)),

@@ -9,37 +9,41 @@ import pytest
 from jaxml.experiments import bench_rl
 from jaxml.rl.common import ACTIVATIONS
 
+pytestmark = pytest.mark.xdist_group("bench_rl")  # shares the quick run (conftest)
+
 
 def _tiny(**changes):
     return dataclasses.replace(bench_rl.Config.quick(), total_timesteps=512, eval_episodes=2,
                                **changes)
 
 
-def test_bench_rl_against_sb3_reports_equal_work_ratios(tmp_path):
+def test_bench_rl_against_sb3_reports_equal_work_ratios(quick_run):
     pytest.importorskip("stable_baselines3")
-    results = bench_rl.run(_tiny(seeds=2), tmp_path)
-    saved = json.loads((tmp_path / "results.json").read_text())
-    assert saved["metrics"] == results["metrics"]
-    m = saved["metrics"]
-    assert m["env_steps_per_seed"] == 512
-    for n in (1, 2):
+    run = quick_run("bench_rl")  # the quick preset, peer included when it is installed
+    assert run.returncode == 0, run.stderr[-3000:]
+    out, config = run.out, bench_rl.Config.quick()
+    steps = bench_rl.steps_per_seed(bench_rl.ppo_config(config))
+    m = json.loads((out / "results.json").read_text())["metrics"]
+    assert m["env_steps_per_seed"] == steps
+    for n in config.seed_counts:
         tag = f"{n}seeds"
         ours, steady, sb3 = m[f"wall_s/ours/{tag}"], m[f"wall_steady_s/ours/{tag}"], m[f"wall_s/sb3/{tag}"]
         assert ours > 0 and steady > 0 and sb3 > 0
         assert m[f"speedup_vs_sb3/ppo/{tag}"] == pytest.approx(sb3 / ours)
         assert m[f"speedup_steady_vs_sb3/ppo/{tag}"] == pytest.approx(sb3 / steady)
-        assert m[f"env_steps_per_s/sb3/{tag}"] == pytest.approx(n * 512 / sb3)
+        assert m[f"env_steps_per_s/sb3/{tag}"] == pytest.approx(n * steps / sb3)
         for side in ("ours", "sb3"):
             assert m[f"final_return_mean_n/{side}/{tag}"] == n
             assert m[f"final_return_mean_failed/{side}/{tag}"] == 0
             # CartPole pays 1 per step and an episode lasts 8..500 steps
             assert 8 <= m[f"final_return_mean/{side}/{tag}"] <= 500
         assert (m[f"final_return_mean_ci95/ours/{tag}"] is None) == (n == 1)
-    readme = (tmp_path / "README.md").read_text()
+    readme = (out / "README.md").read_text()
     assert "| task | peer: Stable-Baselines3 PPO | ours: jaxml PPO | ratio (compile incl.) | ratio (steady) |" in readme
-    assert f"{m['speedup_vs_sb3/ppo/2seeds']:.2f}×" in readme
-    assert f"{m['wall_s/sb3/2seeds']:.1f} s with Stable-Baselines3 on 2 processes" in readme
-    assert "load average" in readme and (tmp_path / "bench.png").stat().st_size > 0
+    big = f"{config.seeds}seeds"
+    assert f"{m[f'speedup_vs_sb3/ppo/{big}']:.2f}×" in readme
+    assert f"{m[f'wall_s/sb3/{big}']:.1f} s with Stable-Baselines3 on 2 processes" in readme
+    assert "load average" in readme and (out / "bench.png").stat().st_size > 0
 
 
 def test_bench_rl_without_peer_reports_ours_only(tmp_path):

@@ -1,38 +1,41 @@
-"""End-to-end smoke test of experiments/double_descent.py with a tiny config."""
+"""experiments/double_descent.py: the session's quick run end to end, and peak location."""
 
-import dataclasses
 import json
+
+import pytest
 
 from jaxml import experiment
 from jaxml.experiments import double_descent
 
+pytestmark = pytest.mark.xdist_group("double_descent")  # shares the quick run (conftest)
 
-def test_double_descent_runs_end_to_end(tmp_path):
-    config = dataclasses.replace(double_descent.Config.quick(), ls_trials=20, ls_num_p=6, rf_n=30,
-                                 rf_test=60, rf_points_per_n=3, num_train=300, mlp_widths=(2, 8),
-                                 mlp_epochs=1, cnn_channels=(2,), cnn_epochs=1,
-                                 sample_widths=(2, 8), sample_sizes=(100,), evals=1)
-    results = double_descent.run(config, tmp_path)
-    saved = json.loads((tmp_path / "results.json").read_text())
+
+def test_double_descent_quick_run_end_to_end(quick_run):
+    run = quick_run("double_descent")
+    assert run.returncode == 0, run.stderr[-3000:]
+    config, out = double_descent.Config.quick(), run.out
+    saved = json.loads((out / "results.json").read_text())
     experiment.validate_results(saved)
-    assert saved["experiment"] == "double_descent" and saved["seeds"] == 1
+    assert saved["experiment"] == "double_descent" and saved["seeds"] == config.seeds == 1
     assert saved["paper"]["mlp_clean_final_test_err"] == 0.3725
     assert "deep-double-descent.ipynb" in saved["paper_source"]["mlp_noise_peak_width"]
-    assert saved["metrics"]["mlp_noise_peak_test_err_n"] == 1
-    assert saved["metrics"]["mlp_noise_failed_runs"] == 0
+    m = saved["metrics"]
+    assert m["mlp_noise_peak_test_err_n"] == 1 and m["mlp_noise_failed_runs"] == 0
+    n = config.sample_sizes[0]
     for key in ("minnorm_max_z", "rff_peak_over_n", "mlp_noise_peak_width",
                 "mlp_noise_peak_test_err", "mlp_noise_final_test_err", "mlp_clean_final_test_err",
-                "cnn_noise_peak_channels", "samplewise_peak_width/n100", "samplewise_more_data_hurts_by",
-                "minnorm_samplewise_max_z", "time_s/cnn_noise", "mlp_noise_peak_test_err_ci95",
-                "samplewise_peak_test_err_n/n100"):
-        assert key in saved["metrics"]
-    assert results["metrics"]["mlp_noise_peak_width"] in (2.0, 8.0)
-    assert 0.0 <= saved["metrics"]["mlp_noise_final_test_err"] <= 1.0
+                "cnn_noise_peak_channels", f"samplewise_peak_width/n{n}",
+                "samplewise_more_data_hurts_by", "minnorm_samplewise_max_z", "time_s/cnn_noise",
+                "mlp_noise_peak_test_err_ci95", f"samplewise_peak_test_err_n/n{n}"):
+        assert key in m, key
+    assert m["mlp_noise_peak_width"] in config.mlp_widths
+    assert 0.0 <= m["mlp_noise_final_test_err"] <= 1.0
     for fig in ("minnorm.png", "random_features.png", "modelwise.png", "epochwise.png", "samplewise.png"):
-        assert (tmp_path / fig).stat().st_size > 0
-    readme = (tmp_path / "README.md").read_text()
+        assert (out / fig).stat().st_size > 0
+    readme = (out / "README.md").read_text()
     assert "paper" in readme and "(n=1)" in readme and "load average" in readme
     assert "fewer than five" in readme  # one seed: the README says so
+    assert "Run (quick preset)" in readme
 
 
 def test_locate_peak_skips_underfitting_models_and_finds_the_threshold():

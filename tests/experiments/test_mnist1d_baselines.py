@@ -1,9 +1,7 @@
-"""End to end through the console script, as a user runs it (the quick preset)."""
+"""experiments/mnist1d_baselines.py: the session's quick run through the console script, as
+a user runs it, and the README's comparison sentences."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,31 +10,29 @@ import pytest
 from jaxml import experiment
 from jaxml.experiments import mnist1d_baselines as exp
 
+pytestmark = pytest.mark.xdist_group("mnist1d_baselines")  # shares the quick run (conftest)
 
-def test_cli_quick_run_end_to_end(tmp_path):
-    out = tmp_path / "out"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "jaxml.cli", "repro", "mnist1d_baselines", "--quick",
-         "--seeds", "2", "--out", str(out)],
-        capture_output=True, text=True, env=env, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert f"results in {out.resolve()}" in proc.stdout
+
+def test_cli_quick_run_end_to_end(quick_run):
+    run = quick_run("mnist1d_baselines")
+    assert run.returncode == 0, run.stderr[-3000:]
+    out, seeds = run.out, exp.Config.quick().seeds
+    assert f"results in {out.resolve()}" in run.stdout
     results = json.loads((out / "results.json").read_text())
     experiment.validate_results(results)
-    assert results["experiment"] == "mnist1d_baselines" and results["seeds"] == 2
+    assert results["experiment"] == "mnist1d_baselines" and results["seeds"] == seeds >= 2
     m = results["metrics"]
     for model in exp.MODELS:
         for stat in ("test_acc_mean", "test_acc_mean_ci95", "train_time_s"):
             assert f"{stat}/{model}" in m
-        assert m[f"test_acc_mean_n/{model}"] == 2 and m[f"test_acc_mean_failed/{model}"] == 0
+        assert m[f"test_acc_mean_n/{model}"] == seeds and m[f"test_acc_mean_failed/{model}"] == 0
         assert results["paper"][f"test_acc_mean/{model}"] == exp.PAPER[f"test_acc_mean/{model}"]
         assert "MNIST-1D" in results["paper_source"][f"test_acc_mean/{model}"]
         assert 0.1 < m[f"test_acc_mean/{model}"] <= 1.0  # above chance
     for name in ("README.md", "training_curves.png", "accuracy.png"):
         assert (out / name).is_file()
     readme = (out / "README.md").read_text()
-    assert "| cnn | 94% |" in readme and "(n=2)" in readme and "load average" in readme
+    assert "| cnn | 94% |" in readme and f"(n={seeds})" in readme and "load average" in readme
 
 
 def test_comparison_sentence_is_computed_from_the_seeds():

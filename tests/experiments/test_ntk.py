@@ -1,6 +1,5 @@
-"""End-to-end smoke test of experiments/ntk.py with a tiny config."""
+"""experiments/ntk.py: the session's quick run end to end, and its README sentences."""
 
-import dataclasses
 import json
 
 import numpy as np
@@ -9,32 +8,38 @@ import pytest
 from jaxml import experiment
 from jaxml.experiments import ntk
 
+pytestmark = pytest.mark.xdist_group("ntk")  # shares the quick run (conftest)
 
-def test_ntk_runs_end_to_end(tmp_path):
-    config = dataclasses.replace(ntk.Config.quick(), seeds=3, conv_widths=(8, 16), lin_widths=(8, 16),
-                                 lin_steps=4, kr_train=60, bench_points=2)
-    ntk.run(config, tmp_path)
-    saved = json.loads((tmp_path / "results.json").read_text())
+
+def test_ntk_quick_run_end_to_end(quick_run):
+    run = quick_run("ntk")
+    assert run.returncode == 0, run.stderr[-3000:]
+    config, out = ntk.Config.quick(), run.out
+    saved = json.loads((out / "results.json").read_text())
     experiment.validate_results(saved)
-    assert saved["experiment"] == "ntk" and saved["seeds"] == 3
+    assert saved["experiment"] == "ntk" and saved["seeds"] == config.seeds
     assert saved["paper"] == {} and saved["target"] == ntk.TARGET
     metrics = saved["metrics"]
-    for key in ("ntk_rel_err/8", "ntk_rel_err/16", "ntk_rel_err_ci95/8", "ntk_loglog_slope",
-                "ntk_loglog_slope_ci95", "lin_rmse/8", "lin_rmse/16", "lin_rmse_sgd/8",
-                "ntk_mean_kernel_rel_err/8", "ntk_change/8", "ntk_change/16",
-                "kernel_reg_test_acc/ntk", "kernel_reg_test_acc/nngp"):
+    small, large = config.conv_widths
+    for key in (f"ntk_rel_err/{small}", f"ntk_rel_err/{large}", f"ntk_rel_err_ci95/{small}",
+                "ntk_loglog_slope", "ntk_loglog_slope_ci95", f"lin_rmse/{config.lin_widths[0]}",
+                f"lin_rmse_sgd/{config.lin_widths[0]}", f"ntk_mean_kernel_rel_err/{small}",
+                f"ntk_change/{config.lin_widths[0]}", "kernel_reg_test_acc/ntk",
+                "kernel_reg_test_acc/nngp"):
         assert metrics[key] is not None, key
     # config.seeds draws per width, each width's mean over them, slopes fitted per draw
     errs = np.asarray(saved["extra"]["convergence"]["errs"])
-    assert errs.shape == (2, 3) and metrics["ntk_rel_err_n/8"] == 3
-    assert metrics["ntk_rel_err/8"] == pytest.approx(errs[0].mean(), rel=1e-5)
-    slopes = np.polyfit(np.log([8, 16]), np.log(errs), 1)[0]
+    assert errs.shape == (len(config.conv_widths), config.seeds)
+    assert metrics[f"ntk_rel_err_n/{small}"] == config.seeds
+    assert metrics[f"ntk_rel_err/{small}"] == pytest.approx(errs[0].mean(), rel=1e-5)
+    slopes = np.polyfit(np.log(config.conv_widths), np.log(errs), 1)[0]
     assert metrics["ntk_loglog_slope"] == pytest.approx(slopes.mean(), rel=1e-4)
     assert 0.0 <= metrics["kernel_reg_test_acc/ntk"] <= 1.0
-    assert (tmp_path / "ntk_convergence.png").stat().st_size > 0
-    assert (tmp_path / "linearised.png").stat().st_size > 0
-    readme = (tmp_path / "README.md").read_text()
-    assert "ntk_vector_products" in readme and "(n=3)" in readme and "load average" in readme
+    assert (out / "ntk_convergence.png").stat().st_size > 0
+    assert (out / "linearised.png").stat().st_size > 0
+    readme = (out / "README.md").read_text()
+    assert "ntk_vector_products" in readme and f"(n={config.seeds})" in readme
+    assert "load average" in readme
 
 
 def test_readme_sentences_follow_the_numbers():

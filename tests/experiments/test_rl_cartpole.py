@@ -1,4 +1,4 @@
-"""End-to-end smoke test of experiments/rl_cartpole.py on a tiny config."""
+"""experiments/rl_cartpole.py: the session's quick run end to end, presets, bad input."""
 
 import dataclasses
 import json
@@ -9,22 +9,23 @@ import pytest
 from jaxml import experiment
 from jaxml.experiments import rl_cartpole
 
+pytestmark = pytest.mark.xdist_group("rl_cartpole")  # shares the quick run (conftest)
 
-def test_rl_cartpole_tiny_run_reports_both_reinforce_variances(tmp_path):
-    config = dataclasses.replace(rl_cartpole.Config.quick(), seeds=2, total_timesteps=8_192,
-                                 eval_episodes=2,
-                                 algos=("ppo", "reinforce", "reinforce_nobaseline"))
-    rl_cartpole.run(config, tmp_path)
-    saved = json.loads((tmp_path / "results.json").read_text())
+
+def test_rl_cartpole_quick_run_reports_both_reinforce_variances(quick_run):
+    run = quick_run("rl_cartpole")
+    assert run.returncode == 0, run.stderr[-3000:]
+    config, out = rl_cartpole.Config.quick(), run.out
+    saved = json.loads((out / "results.json").read_text())
     experiment.validate_results(saved)
-    assert saved["experiment"] == "rl_cartpole" and saved["seeds"] == 2
+    assert saved["experiment"] == "rl_cartpole" and saved["seeds"] == config.seeds
     assert saved["paper"] == {} and saved["target"] == {"final_return_mean/ppo": ">= 475"}
     m = saved["metrics"]
     for algo in config.algos:
         for prefix in ("final_return_mean", "final_return_mean_ci95", "env_steps_per_s",
                        "compile_s", "train_return_mean"):
             assert m[f"{prefix}/{algo}"] is not None, (prefix, algo)
-        assert m[f"final_return_mean_n/{algo}"] + m[f"final_return_mean_failed/{algo}"] == 2
+        assert m[f"final_return_mean_n/{algo}"] + m[f"final_return_mean_failed/{algo}"] == config.seeds
         assert 0 < m[f"final_return_mean/{algo}"] <= 500
         assert m[f"env_steps_used/{algo}"] <= config.total_timesteps
     per_seed = saved["extra"]["per_seed"]
@@ -32,10 +33,10 @@ def test_rl_cartpole_tiny_run_reports_both_reinforce_variances(tmp_path):
                        for a in ("reinforce", "reinforce_nobaseline"))
     assert with_b > 0 and without > 0
     assert m["grad_variance_ratio/nobaseline_over_baseline"] == pytest.approx(without / with_b)
-    assert (tmp_path / "cartpole.png").stat().st_size > 0
-    readme = (tmp_path / "README.md").read_text()
+    assert (out / "cartpole.png").stat().st_size > 0
+    readme = (out / "README.md").read_text()
     assert "![cartpole.png](cartpole.png)" in readme and "| ppo |" in readme
-    assert "(n=2" in readme and "Run (direct preset)" in readme
+    assert f"(n={config.seeds}" in readme and "Run (quick preset)" in readme
     assert f"ratio without ÷ with {m['grad_variance_ratio/nobaseline_over_baseline']:.3g};" in readme
     verdict = "meets" if m["final_return_mean/ppo"] >= 475 else "does not meet"
     assert f"{verdict} the goal >= 475" in readme

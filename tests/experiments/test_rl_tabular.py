@@ -1,6 +1,5 @@
-"""End-to-end smoke test of experiments/rl_tabular.py on a tiny config."""
+"""experiments/rl_tabular.py: the session's quick run end to end, and the presets."""
 
-import dataclasses
 import json
 
 import numpy as np
@@ -9,14 +8,16 @@ import pytest
 from jaxml import experiment
 from jaxml.experiments import rl_tabular
 
+pytestmark = pytest.mark.xdist_group("rl_tabular")  # shares the quick run (conftest)
 
-def test_rl_tabular_tiny_run(tmp_path):
-    config = dataclasses.replace(rl_tabular.Config.quick(), seeds=3, cliff_episodes=150,
-                                 grid_episodes=50, walk_episodes=20)
-    results = rl_tabular.run(config, tmp_path)
-    saved = json.loads((tmp_path / "results.json").read_text())
+
+def test_rl_tabular_quick_run(quick_run):
+    run = quick_run("rl_tabular")
+    assert run.returncode == 0, run.stderr[-3000:]
+    config, out = rl_tabular.Config.quick(), run.out
+    saved = json.loads((out / "results.json").read_text())
     experiment.validate_results(saved)
-    assert saved["experiment"] == rl_tabular.NAME == results["experiment"]
+    assert saved["experiment"] == rl_tabular.NAME
     m = saved["metrics"]
     for name in ("gridworld", "frozen_lake", "four_rooms", "cliff_walking", "garnet"):
         assert m[f"max_abs_err_vi_vs_exact/{name}"] < 1e-3
@@ -31,11 +32,11 @@ def test_rl_tabular_tiny_run(tmp_path):
     failed = int(np.sum(~np.isfinite(per_seed)))
     assert m["greedy_path_steps_failed/sarsa"] == failed
     assert m["greedy_path_steps_n/sarsa"] == config.seeds - failed
-    readme = (tmp_path / "README.md").read_text()
-    assert "(n=3" in readme and "Run (direct preset)" in readme
+    readme = (out / "README.md").read_text()
+    assert f"(n={config.seeds}" in readme and "Run (quick preset)" in readme
     assert ("does not reach the goal" in readme) == (failed > 0)
     for fig in ("cliff_walking.png", "random_walk_rmse.png"):
-        assert (tmp_path / fig).stat().st_size > 0
+        assert (out / fig).stat().st_size > 0
         assert f"]({fig})" in readme
 
 

@@ -1,0 +1,251 @@
+"""CART trees: the same tree as scikit-learn's (node by node), jit/vmap, bad input."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_friedman1
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from jaxml.classical import trees
+
+
+def _classification(seed=0, n=240, classes=3):
+    return make_classification(n_samples=n, n_features=6, n_informative=4, n_redundant=0,
+                               n_classes=classes, random_state=seed)
+
+
+def _regression(seed=0, n=240):
+    X, y = make_friedman1(n_samples=n, n_features=6, noise=0.3, random_state=seed)
+    return X, y
+
+
+def sklearn_in_heap_order(model, depth):
+    """scikit-learn's fitted tree rearranged into our heap layout (oracle side)."""
+    t = model.tree_
+    size = 2 ** (depth + 1) - 1
+    out = dict(feature=np.full(size, -1), threshold=np.zeros(size), n=np.zeros(size, int),
+               impurity=np.zeros(size), value=np.zeros((size, t.value.shape[2])))
+
+    def visit(node, k):
+        out["n"][k] = t.n_node_samples[node]
+        out["impurity"][k] = t.impurity[node]
+        value = t.value[node, 0]
+        out["value"][k] = value / value.sum() if t.value.shape[2] > 1 else value
+        if t.children_left[node] != -1:
+            out["feature"][k], out["threshold"][k] = t.feature[node], t.threshold[node]
+            visit(t.children_left[node], 2 * k + 1)
+            visit(t.children_right[node], 2 * k + 2)
+
+    visit(0, 0)
+    return out
+
+
+def assert_same_tree(ours, theirs):
+    np.testing.assert_array_equal(np.asarray(ours.feature), theirs["feature"])
+    np.testing.assert_array_equal(np.asarray(ours.n_node_samples), theirs["n"])
+    split = theirs["feature"] >= 0
+    np.testing.assert_allclose(np.asarray(ours.threshold)[split], theirs["threshold"][split],
+                               rtol=1e-6, atol=1e-7)
+    reached = theirs["n"] > 0
+    np.testing.assert_allclose(np.asarray(ours.impurity)[reached], theirs["impurity"][reached],
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(np.asarray(ours.value)[reached], theirs["value"][reached],
+                               rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("criterion", ["gini", "entropy"])
+@pytest.mark.parametrize("depth", [1, 3, 6])
+def test_classification_tree_equals_sklearn_node_by_node(criterion, depth):
+    X, y = _classification(seed=depth)
+    with jax.enable_x64(True):
+        est = trees.decision_tree_classifier(criterion=criterion, max_depth=depth)
+        tree = est.fit(X, y)
+        theirs = DecisionTreeClassifier(criterion=criterion, max_depth=depth,
+                                        random_state=0).fit(X, y)
+        assert_same_tree(tree, sklearn_in_heap_order(theirs, depth))
+        X_new, _ = _classification(seed=99)
+        np.testing.assert_allclose(np.asarray(est.predict_proba(tree, X_new)),
+                                   theirs.predict_proba(X_new), atol=1e-12)
+        np.testing.assert_allclose(np.asarray(trees.feature_importances(tree)),
+                                   theirs.feature_importances_, rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("depth", [1, 4, 7])
+def test_regression_tree_equals_sklearn_node_by_node(depth):
+    X, y = _regression(seed=depth)
+    with jax.enable_x64(True):
+        est = trees.decision_tree_regressor(max_depth=depth)
+        tree = est.fit(X, y)
+        theirs = DecisionTreeRegressor(max_depth=depth, random_state=0).fit(X, y)
+        assert_same_tree(tree, sklearn_in_heap_order(theirs, depth))
+        X_new, _ = _regression(seed=99)
+        np.testing.assert_allclose(np.asarray(est.predict(tree, X_new)), theirs.predict(X_new),
+                                   rtol=1e-9)
+        np.testing.assert_allclose(np.asarray(trees.feature_importances(tree)),
+                                   theirs.feature_importances_, rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_pre_pruning_and_sample_weights_match_sklearn(kind):
+    rules = dict(max_depth=6, min_samples_split=12, min_samples_leaf=4,
+                 min_impurity_decrease=0.002)
+    weights = np.random.default_rng(0).poisson(1.0, size=240).astype(float)  # bootstrap-like
+    with jax.enable_x64(True):
+        if kind == "classifier":
+            X, y = _classification(seed=5)
+            est, peer = trees.decision_tree_classifier(**rules), DecisionTreeClassifier
+        else:
+            X, y = _regression(seed=5)
+            est, peer = trees.decision_tree_regressor(**rules), DecisionTreeRegressor
+        tree = est.fit(X, y, sample_weight=weights)
+        theirs = peer(random_state=0, **rules).fit(X, y, sample_weight=weights)
+        assert_same_tree(tree, sklearn_in_heap_order(theirs, rules["max_depth"]))
+
+
+def test_float32_tree_predicts_as_sklearn():
+    X, y = _classification(seed=3)
+    est = trees.decision_tree_classifier(max_depth=4)
+    tree = est.fit(X.astype(np.float32), y)
+    theirs = DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y)
+    assert tree.threshold.dtype == jnp.float32
+    agree = np.mean(np.asarray(est.predict(tree, X.astype(np.float32))) == theirs.predict(X))
+    assert agree >= 0.99
+
+
+def test_fit_under_jit_and_vmap_over_bootstrap_weights_equals_a_loop():
+    X, y = _classification(seed=1)
+    est = trees.decision_tree_classifier(max_depth=4, n_classes=3)
+    weights = jax.random.poisson(jax.random.PRNGKey(0), 1.0, (4, X.shape[0])).astype(jnp.float32)
+    forest = jax.jit(jax.vmap(est.fit, in_axes=(None, None, 0)))(X, y, weights)
+    assert forest.feature.shape == (4, 31)
+    for i in range(4):
+        one = est.fit(X, y, sample_weight=weights[i])
+        np.testing.assert_array_equal(np.asarray(forest.feature[i]), np.asarray(one.feature))
+        np.testing.assert_allclose(np.asarray(forest.value[i]), np.asarray(one.value), atol=1e-6)
+
+
+def test_pure_node_is_a_leaf_and_constant_features_are_not_split():
+    X = np.c_[np.arange(8.0), np.zeros(8)]
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    tree = trees.decision_tree_classifier(max_depth=3).fit(X, y)
+    assert int(tree.feature[0]) == 0 and float(tree.threshold[0]) == 3.5
+    assert bool(tree.is_leaf[1]) and bool(tree.is_leaf[2])  # both children pure
+    assert int(tree.n_node_samples[3]) == 0  # nothing below a leaf
+    stump = trees.decision_tree_classifier(max_depth=2).fit(np.zeros((6, 2)), [0, 1] * 3)
+    assert bool(stump.is_leaf[0])  # no threshold separates equal values
+    np.testing.assert_allclose(trees.feature_importances(stump), [0.0, 0.0])
+
+
+def test_bad_input_raises_naming_the_argument():
+    X, y = _classification()
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        trees.decision_tree_classifier(criterion="gain")
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        trees.decision_tree_regressor(criterion="gini")
+    with pytest.raises(ValueError, match="max_depth"):
+        trees.decision_tree_classifier(max_depth=0)
+    with pytest.raises(ValueError, match="min_samples_leaf"):
+        trees.decision_tree_regressor(min_samples_leaf=0)
+    with pytest.raises(ValueError, match="min_samples_split"):
+        trees.decision_tree_regressor(min_samples_split=1)
+    with pytest.raises(ValueError, match="min_impurity_decrease"):
+        trees.decision_tree_regressor(min_impurity_decrease=-1.0)
+    est = trees.decision_tree_classifier(max_depth=2)
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="X must be finite"):
+        est.fit(bad, y)
+    with pytest.raises(ValueError, match="sample_weight must be non-negative"):
+        est.fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="same number of rows"):
+        est.fit(X, y[:-1])
+    tree = est.fit(X, y)
+    with pytest.raises(ValueError, match="fitted with 6"):
+        est.predict(tree, X[:, :3])
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_cost_complexity_pruning_path_and_pruned_tree_equal_sklearn(kind):
+    with jax.enable_x64(True):
+        if kind == "classifier":
+            X, y = _classification(seed=11)
+            est, peer = trees.decision_tree_classifier, DecisionTreeClassifier
+        else:
+            X, y = _regression(seed=11)
+            est, peer = trees.decision_tree_regressor, DecisionTreeRegressor
+        tree = est(max_depth=6).fit(X, y)
+        path = trees.cost_complexity_pruning_path(tree)
+        theirs = peer(max_depth=6, random_state=0).cost_complexity_pruning_path(X, y)
+        m = int(path.length)
+        assert m == len(theirs.ccp_alphas)
+        np.testing.assert_allclose(np.asarray(path.ccp_alphas[:m]), theirs.ccp_alphas,
+                                   rtol=1e-7, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(path.impurities[:m]), theirs.impurities,
+                                   rtol=1e-7, atol=1e-12)
+        assert np.all(np.isnan(np.asarray(path.ccp_alphas[m:])))
+        alpha = float(theirs.ccp_alphas[m // 2])
+        pruned = est(max_depth=6, ccp_alpha=alpha).fit(X, y)
+        peer_pruned = peer(max_depth=6, ccp_alpha=alpha, random_state=0).fit(X, y)
+        assert_same_tree(pruned, sklearn_in_heap_order(peer_pruned, 6))
+        # pruning the grown tree, or pruning under jit with a traced alpha, is the same
+        again = jax.jit(trees.prune)(tree, alpha)
+        np.testing.assert_array_equal(np.asarray(again.feature), np.asarray(pruned.feature))
+
+
+def test_ccp_alpha_chosen_by_cross_validation_equals_gridsearchcv():
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    from jaxml.classical import model_selection
+
+    X, y = _classification(seed=12, n=200, classes=2)
+    with jax.enable_x64(True):
+        path = DecisionTreeClassifier(max_depth=5, random_state=0).cost_complexity_pruning_path(X, y)
+        alphas = np.unique(path.ccp_alphas[:-1])[::2]
+
+        def factory(ccp_alpha):
+            return trees.decision_tree_classifier(max_depth=5, n_classes=2, ccp_alpha=ccp_alpha)
+
+        ours = model_selection.grid_search(factory, X, y, {"ccp_alpha": jnp.asarray(alphas)},
+                                           model_selection.kfold(len(y), 5))
+        theirs = GridSearchCV(DecisionTreeClassifier(max_depth=5, random_state=0),
+                              {"ccp_alpha": alphas}, cv=KFold(5)).fit(X, y)
+        np.testing.assert_allclose(np.asarray(ours.mean_test_score),
+                                   theirs.cv_results_["mean_test_score"], atol=1e-12)
+        assert ours.best_index == theirs.best_index_
+
+
+def _brute_force_gain_ratio_split(X, y):
+    """Every feature and midpoint of a node, scored by C4.5's gain ratio (oracle)."""
+    def entropy(labels):
+        p = np.bincount(labels, minlength=3) / len(labels)
+        p = p[p > 0]
+        return -np.sum(p * np.log2(p))
+
+    best = (-np.inf, None, None)
+    for j in range(X.shape[1]):
+        values = np.unique(X[:, j])
+        for lo, hi in zip(values[:-1], values[1:]):
+            t = lo / 2 + hi / 2
+            left = X[:, j] <= t
+            q = left.mean()
+            gain = entropy(y) - q * entropy(y[left]) - (1 - q) * entropy(y[~left])
+            ratio = gain / -(q * np.log2(q) + (1 - q) * np.log2(1 - q))
+            if ratio > best[0] + 1e-12:
+                best = (ratio, j, t)
+    return best
+
+
+def test_gain_ratio_splits_equal_a_brute_force_search():
+    X, y = _classification(seed=13, n=90)
+    with jax.enable_x64(True):
+        tree = trees.decision_tree_classifier(criterion="gain_ratio", max_depth=2).fit(X, y)
+    _, j, t = _brute_force_gain_ratio_split(X, y)
+    assert int(tree.feature[0]) == j and float(tree.threshold[0]) == pytest.approx(t)
+    left = X[:, j] <= t
+    for child, rows in ((1, left), (2, ~left)):
+        if len(np.unique(y[rows])) == 1:
+            assert bool(tree.is_leaf[child])
+            continue
+        _, jc, tc = _brute_force_gain_ratio_split(X[rows], y[rows])
+        assert int(tree.feature[child]) == jc and float(tree.threshold[child]) == pytest.approx(tc)
