@@ -14,9 +14,11 @@ a regression tree :math:`f_m` is grown on :math:`(g, h)` by the second-order rul
 :math:`T_\alpha(G_L)^2/(H_L+\lambda) + T_\alpha(G_R)^2/(H_R+\lambda) - T_\alpha(G)^2/(H+\lambda)`
 (Chen & Guestrin, 2016) — and the prediction moves by the shrinkage :math:`\eta` times the
 tree. The loss is any JAX function ``loss(y, f)`` of one sample: :math:`g` and :math:`h`
-come from ``jax.grad``. Losses with no curvature (absolute error, quantile) use
-:math:`h = 1`, i.e. first-order boosting whose leaves are the (shrunk) mean negative
-gradient. Multiclass softmax grows one tree per class per round on the diagonal of the
+come from ``jax.grad``. Losses with no curvature where it matters (absolute error,
+quantile, Huber: its Hessian vanishes outside :math:`\pm\delta`, and Newton leaves
+would then divide by :math:`\lambda` alone) use :math:`h = 1`, i.e. first-order boosting
+whose leaves are the (shrunk) mean negative gradient, started from the weighted median
+(the quantile for the quantile loss). Multiclass softmax grows one tree per class per round on the diagonal of the
 Hessian, :math:`p_k(1-p_k)`.
 
 Options: row subsampling per round (stochastic gradient boosting, Friedman 2002), column
@@ -90,7 +92,9 @@ LOSSES: dict[str, Callable[..., Callable]] = {
     "poisson": lambda **_: (lambda y, f: jnp.exp(f) - y * f),
     "log_loss": lambda **_: (lambda y, f: jnp.logaddexp(0.0, f) - y * f),  # binary, margin f
 }
-FIRST_ORDER = ("absolute_error", "quantile")  # zero curvature almost everywhere: h = 1
+# zero (or, for Huber, mostly zero) curvature: h = 1, and the weighted median or quantile
+# as the initial constant
+FIRST_ORDER = ("absolute_error", "quantile", "huber")
 
 
 @pytree_dataclass
@@ -141,7 +145,7 @@ def _initial_score(loss_name, loss, y, w, n_classes):
         freq = jax.ops.segment_sum(w, y, num_segments=n_classes) / jnp.sum(w)
         return jnp.log(jnp.maximum(freq, 1e-12))
     if loss_name in FIRST_ORDER:
-        level = 0.5 if loss_name == "absolute_error" else None
+        level = None if loss_name == "quantile" else 0.5
         if level is None:  # quantile: the loss's own alpha, read from its slope at r > 0
             level = jax.grad(loss, argnums=0)(1.0, 0.0)
         order = jnp.argsort(y)

@@ -344,8 +344,8 @@ def grow_tree(X, stats, sample_weight, *, criterion: str, max_depth: int,
     def write(arrays, offset, t, width, **columns):
         lane = jnp.arange(width)
         slot = jnp.where(lane < 2 ** t, offset + lane, n_nodes)  # out of range: dropped
-        return {k: arrays[k].at[slot].set(columns[k], mode="drop") if k in columns else arrays[k]
-                for k in arrays}
+        return {k: arrays[k].at[slot].set(columns[k].astype(arrays[k].dtype), mode="drop")
+                if k in columns else arrays[k] for k in arrays}
 
     arrays = dict(
         feature=jnp.full((n_nodes,), -1, jnp.int32),

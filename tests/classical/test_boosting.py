@@ -133,7 +133,7 @@ def test_early_stopping_keeps_the_best_round_on_the_evaluation_set():
 
 
 def test_a_learning_rate_sweep_is_one_vmapped_program_equal_to_a_loop():
-    X, y = make_friedman1(200, 4, noise=0.5, random_state=6)
+    X, y = make_friedman1(200, 5, noise=0.5, random_state=6)
     rates = jnp.array([0.05, 0.1, 0.3])
 
     def fit(rate):
@@ -168,7 +168,8 @@ def test_bad_input_raises_naming_the_argument():
         boosting.gradient_boosting_classifier(learning_rate=-0.1)
     with pytest.raises(ValueError, match="quantile_alpha"):
         boosting.gradient_boosting_regressor(loss="quantile", quantile_alpha=1.0)
-    X, y = make_classification(60, 4, n_classes=3, n_informative=3, random_state=0)
+    X, y = make_classification(60, 4, n_classes=3, n_informative=3, n_redundant=0,
+                               random_state=0)
     with pytest.raises(ValueError, match="binary.*softmax"):
         boosting.gradient_boosting_classifier().fit(KEY, X, y)
     bad = X.copy()
