@@ -259,7 +259,11 @@ def _boosting(task, *, loss, n_estimators, learning_rate, max_depth, reg_lambda,
                        n_classes=K if softmax else 0)
 
     def decision(params: Boosted, X):
-        return staged_decision(params, X)[params.n_rounds_used]
+        per_round = _per_round(params, X)
+        kept = jnp.arange(per_round.shape[0]) < params.n_rounds_used
+        kept = kept.reshape((-1,) + (1,) * (per_round.ndim - 1))
+        base = jnp.broadcast_to(params.base_score, per_round.shape[1:])
+        return base + params.learning_rate * jnp.sum(jnp.where(kept, per_round, 0.0), axis=0)
 
     if task == "regression":
         def predict(params: Boosted, X):
@@ -293,16 +297,20 @@ def _early_stop(eval_loss, patience):
     return jnp.where(jnp.any(stalled), last_improvement[stop], eval_loss.shape[0] - 1)
 
 
-def staged_decision(params: Boosted, X) -> jax.Array:
-    """The raw prediction after each round: ``(M + 1, n)`` (``(M + 1, n, K)`` softmax);
-    entry 0 is the base score."""
+def _per_round(params: Boosted, X) -> jax.Array:
+    """Each round's tree output at checked ``X``: ``(M, n)`` or ``(M, n, K)``."""
     X = check_X(X)
     trees = params.trees
     check_n_features(X, trees.n_features)
     if params.n_classes:
-        per_round = jax.vmap(jax.vmap(lambda t: t.value[apply(t, X), 0], out_axes=1))(trees)
-    else:
-        per_round = jax.vmap(lambda t: t.value[apply(t, X), 0])(trees)
+        return jax.vmap(jax.vmap(lambda t: t.value[apply(t, X), 0], out_axes=1))(trees)
+    return jax.vmap(lambda t: t.value[apply(t, X), 0])(trees)
+
+
+def staged_decision(params: Boosted, X) -> jax.Array:
+    """The raw prediction after each round: ``(M + 1, n)`` (``(M + 1, n, K)`` softmax);
+    entry 0 is the base score."""
+    per_round = _per_round(params, X)
     base = jnp.broadcast_to(params.base_score, per_round.shape[1:])
     steps = params.learning_rate * per_round
     return jnp.concatenate([base[None], base[None] + jnp.cumsum(steps, axis=0)])
