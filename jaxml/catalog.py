@@ -206,6 +206,32 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          "tests/classical/test_forests.py::test_bagging_any_estimator_matches_sklearn_bagging_of_trees_and_a_by_hand_member",
          "tests/classical/test_trees.py::test_classification_tree_equals_sklearn_node_by_node[3-gini]"),
     ),
+    "C.tree.1": (
+        ("jaxml.classical.trees:decision_tree_classifier",
+         "jaxml.classical.trees:decision_tree_regressor",
+         "jaxml.classical.trees:cost_complexity_pruning_path", "jaxml.classical.trees:prune",
+         "jaxml.classical.trees:feature_importances", "jaxml.classical.id3:id3_classifier",
+         "jaxml.classical.inspection:permutation_importance"),
+        ("tests/classical/test_trees.py::test_classification_tree_equals_sklearn_node_by_node[3-entropy]",
+         "tests/classical/test_trees.py::test_regression_tree_equals_sklearn_node_by_node[3]",
+         "tests/classical/test_trees.py::test_pre_pruning_and_sample_weights_match_sklearn[classifier]",
+         "tests/classical/test_trees.py::test_cost_complexity_pruning_path_and_pruned_tree_equal_sklearn[classifier]",
+         "tests/classical/test_trees.py::test_ccp_alpha_chosen_by_cross_validation_equals_gridsearchcv",
+         "tests/classical/test_id3.py::test_play_tennis_grows_quinlans_tree",
+         "tests/classical/test_id3.py::test_equals_textbook_recursive_id3_on_random_categorical_data[0-gain_ratio]",
+         "tests/classical/test_inspection.py::test_matches_brute_force_over_the_documented_permutations"),
+    ),
+    "C.ens.2": (
+        ("jaxml.classical.stacking:stacking", "jaxml.classical.stacking:blending",
+         "jaxml.train.snapshot:snapshot_ensemble", "jaxml.train.snapshot:cyclic_cosine_schedule",
+         "jaxml.classical.forests:bagging"),
+        ("tests/classical/test_stacking.py::test_stacking_regressor_equals_sklearn[False]",
+         "tests/classical/test_stacking.py::test_stacking_classifier_equals_sklearn[3]",
+         "tests/classical/test_stacking.py::test_blending_fits_base_on_the_head_and_the_learner_on_the_holdout",
+         "tests/classical/test_stacking.py::test_bagged_boosting_is_the_mean_of_boosted_members_on_their_bootstraps",
+         "tests/train/test_snapshot.py::test_schedule_equals_optax_sgdr_with_restarts",
+         "tests/train/test_snapshot.py::test_each_snapshot_is_the_plain_run_at_the_end_of_its_cycle"),
+    ),
     "T.m1d.1": (
         ("jaxml.experiments.mnist1d_baselines:run", "jaxml.nn:MLP", "jaxml.nn:CNN1D",
          "jaxml.nn:GRUClassifier", "jaxml.nn:Linear", "jaxml.train:fit_seeds"),
@@ -378,7 +404,7 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "B.5": (
         ('jaxml.bayes.hmm:forward_backward', 'jaxml.bayes.hmm:viterbi', 'jaxml.bayes.hmm:baum_welch', 'jaxml.bayes.hmm:sample', 'jaxml.bayes.hmm:numpyro_model', 'jaxml.experiments.hmm_casino:run'),
-        ('tests/bayes/test_hmm.py::test_categorical_matches_hmmlearn', 'tests/bayes/test_hmm.py::test_long_sequence_posteriors_match_hmmlearn_in_float32', 'tests/bayes/test_hmm.py::test_gaussian_matches_hmmlearn', 'tests/bayes/test_hmm.py::test_brute_force_enumeration', 'tests/bayes/test_hmm.py::test_baum_welch_monotone_and_matches_hmmlearn', 'tests/bayes/test_hmm.py::test_numpyro_model_marginalises_states', 'tests/experiments/test_hmm_casino.py::test_tiny_run_writes_results'),
+        ('tests/bayes/test_hmm.py::test_categorical_matches_hmmlearn', 'tests/bayes/test_hmm.py::test_long_sequence_posteriors_match_hmmlearn_in_float32', 'tests/bayes/test_hmm.py::test_gaussian_matches_hmmlearn', 'tests/bayes/test_hmm.py::test_brute_force_enumeration', 'tests/bayes/test_hmm.py::test_baum_welch_monotone_and_matches_hmmlearn', 'tests/bayes/test_hmm.py::test_numpyro_model_marginalises_states', 'tests/experiments/test_hmm_casino.py::test_quick_run_writes_results'),
     ),
     "B.10": (
         ('jaxml.bayes.gp:model', 'jaxml.bayes.gp:predict', 'jaxml.bayes.gp:fit_nuts', 'jaxml.bayes.gp:posterior_predictive', 'jaxml.bayes.gp:gp_nuts'),
@@ -430,7 +456,7 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "R.ban.1": (
         ('jaxml.rl.bandits:make_train', 'jaxml.rl.bandits:regret_curves', 'jaxml.rl.bandits:lai_robbins_constant', 'jaxml.experiments.rl_bandits:run'),
-        ('tests/rl/test_bandits.py::test_epsilon_greedy_regret_is_linear_with_the_predicted_slope', 'tests/rl/test_bandits.py::test_ucb_and_thompson_regret_is_sublinear[ucb1]', 'tests/experiments/test_rl_bandits.py::test_rl_bandits_tiny_run', 'tests/contracts/test_agents.py::test_vmap_over_seeds_with_array_hyperparameters_equals_loop[bandit_thompson_gaussian]'),
+        ('tests/rl/test_bandits.py::test_epsilon_greedy_regret_is_linear_with_the_predicted_slope', 'tests/rl/test_bandits.py::test_ucb_and_thompson_regret_is_sublinear[ucb1]', 'tests/experiments/test_rl_bandits.py::test_rl_bandits_quick_run', 'tests/contracts/test_agents.py::test_vmap_over_seeds_with_array_hyperparameters_equals_loop[bandit_thompson_gaussian]'),
     ),
     "R.dqn.1": (
         ('jaxml.rl.dqn:make_train', 'jaxml.rl.dqn:make_act', 'jaxml.rl.dqn:dqn_loss', 'jaxml.rl.dqn:categorical_projection', 'jaxml.rl.buffers:sample'),

@@ -111,6 +111,9 @@ AGENTS = [
 ]
 BY_NAME = {a.name: a for a in AGENTS}
 NAMES = list(BY_NAME)
+# the tests that read one agent's cached runs go to one xdist worker, so each agent is
+# compiled and run once per session instead of once per test
+RUN_NAMES = [pytest.param(n, marks=pytest.mark.xdist_group(f"agent_runs_{n}")) for n in NAMES]
 
 
 def _perturbed(config) -> dict[str, float]:
@@ -162,7 +165,7 @@ def test_unknown_or_out_of_range_hyperparameter_override_raises(name):
         train(jax.random.PRNGKey(0), **{field: NAN})
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", RUN_NAMES)
 def test_vmap_over_seeds_with_array_hyperparameters_equals_loop(name):
     runs = _runs(name)
     for i, single in enumerate(runs.looped):
@@ -170,7 +173,7 @@ def test_vmap_over_seeds_with_array_hyperparameters_equals_loop(name):
                                     rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", RUN_NAMES)
 def test_metrics_are_arrays_of_the_documented_length(name):
     runs = _runs(name)
     length = BY_NAME[name].length(runs.config)
@@ -183,7 +186,7 @@ def test_metrics_are_arrays_of_the_documented_length(name):
     chex.assert_tree_shape_prefix(batched_metrics, (SEEDS, length))
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", RUN_NAMES)
 def test_same_key_same_run(name):
     runs = _runs(name)
     chex.assert_trees_all_equal(runs.again, runs.looped[0])

@@ -1,4 +1,5 @@
-"""experiments/bench_classical.py: equal-work CV comparisons, compile-included ratios, README."""
+"""experiments/bench_classical.py: equal-work CV comparisons, compile-included ratios, README
+(read from the session's quick run, see conftest)."""
 
 import dataclasses
 import json
@@ -7,19 +8,21 @@ import pytest
 
 from jaxml.experiments import bench_classical as bc
 
+pytestmark = pytest.mark.xdist_group("bench_classical")  # shares the quick run (conftest)
 
-def test_bench_classical_tiny_run_compares_equal_work(tmp_path):
-    config = dataclasses.replace(
-        bc.Config.quick(), tasks=("ridge", "knn"), cv_sizes=((200, 3), (300, 40)), n_grid=3,
-        n_linear=300, d_linear=5, n_knn_train=200, n_knn_query=50, d_knn=4, n_test=50)
-    results = bc.run(config, tmp_path)
-    saved = json.loads((tmp_path / "results.json").read_text())
-    assert saved["metrics"] == results["metrics"] and saved["experiment"] == bc.NAME
+
+def test_bench_classical_quick_run_compares_equal_work(quick_run):
+    run = quick_run("bench_classical")
+    assert run.returncode == 0, run.stderr[-3000:]
+    out, config = run.out, bc.Config.quick()
+    small, large = (bc.size_tag(n, d) for n, d in config.cv_sizes)
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["experiment"] == bc.NAME
     assert saved["target"] == {f"cv_speedup_vs_best/{m}/{s}": ">= 10"
-                               for m in ("ridge", "logistic") for s in ("200x3", "300x40")}
+                               for m in ("ridge", "logistic") for s in (small, large)}
     m = saved["metrics"]
     for model, peers in bc.PEERS.items():
-        for tag in ("200x3", "300x40"):
+        for tag in (small, large):
             ours, steady = m[f"cv_time_s/{model}/ours/{tag}"], m[f"cv_time_steady_s/{model}/ours/{tag}"]
             for peer in peers:
                 key = f"{model}/{peer}/{tag}"
@@ -33,15 +36,15 @@ def test_bench_classical_tiny_run_compares_equal_work(tmp_path):
                     assert m[f"cv_same_param/{key}"] == 1
             fastest = min(m[f"cv_time_s/{model}/{p}/{tag}"] for p in peers)
             assert m[f"cv_speedup_vs_best/{model}/{tag}"] == pytest.approx(fastest / ours)
-        assert m[f"cv_score_max_abs_diff/{model}/gridsearchcv/200x3"] < (1e-4 if model == "ridge" else 0.02)
-    assert m["cv_score_max_abs_diff/logistic/logisticregressioncv/300x40"] < 0.02
-    assert "cv_score_max_abs_diff/ridge/ridgecv/200x3" not in m  # RidgeCV(cv=...) keeps no curve
+        assert m[f"cv_score_max_abs_diff/{model}/gridsearchcv/{small}"] < (1e-4 if model == "ridge" else 0.02)
+    assert m[f"cv_score_max_abs_diff/logistic/logisticregressioncv/{large}"] < 0.02
+    assert f"cv_score_max_abs_diff/ridge/ridgecv/{small}" not in m  # RidgeCV(cv=...) keeps no curve
     assert m["fit_speedup/ridge"] > 0 and abs(m["acc_delta/ridge"]) < 1e-3
     assert abs(m["acc_delta/knn"]) <= 0.04
-    readme = (tmp_path / "README.md").read_text()
+    readme = (out / "README.md").read_text()
     assert "ratio (compile incl.) | ratio (steady)" in readme and "load average" in readme
-    assert f"**{m['cv_speedup/logistic/logisticregressioncv/300x40']:.2f}×**" in readme
-    assert (tmp_path / "bench.png").stat().st_size > 0
+    assert f"**{m[f'cv_speedup/logistic/logisticregressioncv/{large}']:.2f}×**" in readme
+    assert (out / "bench.png").stat().st_size > 0
 
 
 def test_bench_classical_presets_targets_and_bad_task(tmp_path):

@@ -1,7 +1,6 @@
-"""hmm_casino end to end on a tiny config."""
+"""hmm_casino end to end: the session's quick run (conftest)."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,29 +8,30 @@ import pytest
 from jaxml import experiment
 from jaxml.experiments import hmm_casino as exp
 
+pytestmark = pytest.mark.xdist_group("hmm_casino")  # shares the quick run (conftest)
 
-def test_tiny_run_writes_results(tmp_path):
-    config = exp.Config(seeds=2, decode_length=200, bw_sequences=3, bw_length=150,
-                        bw_max_iter=30)
-    results = exp.run(config, Path(tmp_path))
-    saved = json.loads((tmp_path / "results.json").read_text())
+
+def test_quick_run_writes_results(quick_run):
+    run = quick_run("hmm_casino")
+    assert run.returncode == 0, run.stderr[-3000:]
+    out, seeds = run.out, exp.Config.quick().seeds
+    saved = json.loads((out / "results.json").read_text())
     experiment.validate_results(saved)
-    assert saved["experiment"] == "hmm_casino" and saved["seeds"] == 2
+    assert saved["experiment"] == "hmm_casino" and saved["seeds"] == seeds
     assert saved["paper"] == {} and saved["config"]["p6_loaded"] == 0.5
     m = saved["metrics"]
     for key in ("viterbi_acc", "loglik_vs_hmmlearn_abs_diff", "bw_param_err", *exp.RECOVERED):
         assert key in m
-    assert m["viterbi_acc_n"] == 2 and m["viterbi_acc_failed"] == 0
+    assert m["viterbi_acc_n"] == seeds and m["viterbi_acc_failed"] == 0
     per_seed = np.asarray(saved["extra"]["per_seed"]["viterbi_acc"])
     assert m["viterbi_acc_ci95"] == pytest.approx(experiment.ci95(per_seed))
     assert m["viterbi_acc"] > 0.6  # far better than always guessing "fair" on short runs
     assert m["loglik_vs_hmmlearn_abs_diff"] < 1e-6  # float64 forward vs hmmlearn
     assert m["bw_min_loglik_increase"] >= -1e-8  # Baum–Welch never decreases
-    assert results["metrics"] == m
-    readme = (tmp_path / "README.md").read_text()
-    assert "(n=2)" in readme and "load average" in readme
+    readme = (out / "README.md").read_text()
+    assert f"(n={seeds})" in readme and "load average" in readme
     for name in ("README.md", "decoding.png", "baum_welch.png"):
-        assert (tmp_path / name).is_file()
+        assert (out / name).is_file()
 
 
 def test_generating_parameters_come_from_the_config():
