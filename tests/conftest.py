@@ -6,10 +6,21 @@ it internally, so a global "raise" (as Equinox's tests use) would fail inside th
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# One persistent XLA compilation cache per test run, shared by the xdist workers and the
+# quick-run subprocesses (they inherit the environment): factories build new closures in
+# every test, so the same programs are traced again and again, and the cache (keyed on the
+# compiled HLO, not on Python objects) serves the repeats — a quarter off the estimator
+# contract and tree tests on 2 cores. The first process (the xdist controller) names a
+# fresh directory and the workers inherit it, so runs stay independent of each other.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
+                      os.path.join(tempfile.gettempdir(), f"jaxml-test-xla-cache-{os.getpid()}"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
 
 
 # --- one quick run per experiment and test session ------------------------------------
