@@ -29,6 +29,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from jaxml.classical.trees import _impurity
 from jaxml.core import check_array, check_int, check_option, check_same_length
 from jaxml.core.estimator import Classifier
 from jaxml.core.pytree import pytree_dataclass, static_field
@@ -50,13 +51,6 @@ class MultiwayTree:
     n_node_samples: jax.Array
     n_categories: int = static_field()
     max_depth: int = static_field()
-
-
-def _entropy(counts):
-    """Entropy in bits along the last axis, 0 for an empty node."""
-    total = counts.sum(-1, keepdims=True)
-    p = counts / jnp.maximum(total, 1)
-    return -jnp.sum(jnp.where(p > 0, p * jnp.log2(jnp.where(p > 0, p, 1)), 0.0), axis=-1)
 
 
 def _level_offset(t, K):
@@ -92,10 +86,10 @@ def _grow(X, y, *, K, C, D, criterion, min_samples_split):
                                                 y[:, None]].add(1.0, mode="drop")
         child_size = child.sum(-1)
         frac = child_size / jnp.maximum(size, 1)[:, None, None]
-        gain = _entropy(counts)[:, None] - jnp.sum(frac * _entropy(child), axis=-1)
+        gain = (_impurity(counts, "entropy")[:, None]
+                - jnp.sum(frac * _impurity(child, "entropy"), axis=-1))
         if criterion == "gain_ratio":
-            split_info = -jnp.sum(jnp.where(frac > 0, frac * jnp.log2(jnp.where(frac > 0, frac, 1)),
-                                            0.0), axis=-1)
+            split_info = _impurity(child_size, "entropy")  # entropy of the child sizes
             gain = jnp.where(split_info > 0, gain / jnp.maximum(split_info, 1e-12), 0.0)
         node_used = jax.lax.dynamic_slice(used, (offset, 0), (width, d))
         gain = jnp.where(node_used, -jnp.inf, gain)

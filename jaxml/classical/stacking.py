@@ -129,13 +129,13 @@ def stacking(estimators, final_estimator, *, n_splits: int = 5, passthrough: boo
                              f"{test_masks.shape}")
         if not np.array_equal(test_masks.sum(axis=0), np.ones(n)):
             raise ValueError("folds must put every row in exactly one test fold")
-        out_of_fold = None
+        rows, parts = [], []
         for test in test_masks:
             train_rows, test_rows = np.flatnonzero(~test), np.flatnonzero(test)
             base = tuple(e.fit(X[train_rows], y[train_rows]) for e in estimators)
-            z = features(base, X[test_rows])
-            out_of_fold = (jnp.zeros((n, z.shape[1]), z.dtype) if out_of_fold is None
-                           else out_of_fold).at[test_rows].set(z)
+            rows.append(test_rows)
+            parts.append(features(base, X[test_rows]))
+        out_of_fold = jnp.concatenate(parts)[np.argsort(np.concatenate(rows))]
         base = tuple(e.fit(X, y) for e in estimators)
         return StackedParams(base=base, final=final_estimator.fit(out_of_fold, y))
 
