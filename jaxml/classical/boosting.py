@@ -31,14 +31,16 @@ hyperparameters (``learning_rate``, ``reg_lambda``, ``reg_alpha``, ``min_split_l
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
+from jaxml.classical.histograms import HistTree, apply_hist, bin_codes
 from jaxml.classical.trees import (
     NewtonRule,
-    Tree,
     apply,
     check_tree_rules,
     grow_tree,
@@ -54,8 +56,8 @@ from jaxml.core import (
     check_option,
     check_positive,
     check_range,
+    check_same_length,
     check_X,
-    check_X_y,
     is_traced,
     pytree_dataclass,
     static_field,
@@ -109,16 +111,44 @@ class Boosted:
       n_rounds_used: rounds kept after early stopping (all ``M`` without it).
       train_loss: ``(M + 1,)`` mean training loss after each round (index 0: :math:`F_0`).
       eval_loss: ``(M + 1,)`` the same on the evaluation set (NaN without one).
+      design: what the trees read instead of raw ``X``: ``None`` (exact trees) or the
+        fitted :class:`jaxml.classical.histograms.Bins` (histogram trees).
       n_classes: 0 for regression and binary, ``K`` for softmax (static).
     """
 
-    trees: Tree
+    trees: Any
     base_score: jax.Array
     learning_rate: jax.Array
     n_rounds_used: jax.Array
     train_loss: jax.Array
     eval_loss: jax.Array
+    design: Any = None
     n_classes: int = static_field(default=0)
+
+
+class TreeLearner(NamedTuple):
+    """How the boosting loop sees the data and grows a round's tree.
+
+    ``prepare(X, sample_weight) -> (design, Z)`` fits what the trees read (e.g. bins)
+    and encodes the training rows; ``grow(design, Z, key, g, h, weights) -> tree`` grows one tree on the
+    per-sample gradients, Hessians and weights. Trees are read by :func:`tree_output`.
+    """
+
+    prepare: Callable[[jax.Array], tuple[Any, Any]]
+    grow: Callable[..., Any]
+    check_X: Callable[..., jax.Array]
+
+
+def encode(design, X):
+    """The representation trees of a :class:`Boosted` read: ``X`` or its bin codes."""
+    return X if design is None else bin_codes(design, X)
+
+
+def tree_output(tree, Z) -> jax.Array:
+    """One tree's output ``(n,)`` at encoded rows ``Z``."""
+    if isinstance(tree, HistTree):
+        return tree.value[apply_hist(tree, Z)]
+    return tree.value[apply(tree, Z), 0]
 
 
 def _softmax_loss(y, f):
@@ -162,12 +192,31 @@ def _initial_score(loss_name, loss, y, w, n_classes):
     return lax.scan(newton, start, None, length=50)[0]
 
 
+def exact_tree_learner(*, max_depth, rule, min_split_loss, min_child_weight, min_samples_leaf,
+                       max_features) -> TreeLearner:
+    """Exact-split second-order CART trees (:func:`jaxml.classical.trees.grow_tree`)."""
+    check_tree_rules(max_depth, 2, min_samples_leaf, 0.0)
+
+    def grow(_, X, key, g, h, weights):
+        return grow_tree(X, jnp.stack([weights * g, weights * h], axis=1), weights,
+                         criterion=rule, max_depth=max_depth, min_samples_split=2,
+                         min_samples_leaf=min_samples_leaf,
+                         min_impurity_decrease=min_split_loss,
+                         min_child_weight=min_child_weight, max_features=max_features,
+                         key=key if max_features is not None else None)
+
+    return TreeLearner(prepare=lambda X, _: (None, X), grow=grow, check_X=check_X)
+
+
 def _boosting(task, *, loss, n_estimators, learning_rate, max_depth, reg_lambda, reg_alpha,
               min_split_loss, min_child_weight, min_samples_leaf, subsample, max_features,
-              n_iter_no_change, n_classes=None, loss_options=None):
+              n_iter_no_change, n_classes=None, loss_options=None, learner=None, goss=None):
+    """The boosting loop; ``learner(rule) -> TreeLearner`` grows the trees (exact CART
+    by default); ``goss=(top_rate, other_rate)`` samples rows by :func:`goss_weights`
+    instead of ``subsample``."""
     check_int(n_estimators, "n_estimators", minimum=1)
     check_positive(learning_rate, "learning_rate")
-    check_tree_rules(max_depth, 2, min_samples_leaf, 0.0)
+    check_int(min_samples_leaf, "min_samples_leaf", minimum=1)
     check_positive(reg_lambda, "reg_lambda", strict=False)
     check_positive(reg_alpha, "reg_alpha", strict=False)
     check_positive(min_split_loss, "min_split_loss", strict=False)
@@ -181,19 +230,27 @@ def _boosting(task, *, loss, n_estimators, learning_rate, max_depth, reg_lambda,
     loss_fn = _softmax_loss if softmax else LOSSES[loss](**(loss_options or {}))
     first_order = loss in FIRST_ORDER
     rule = NewtonRule(reg_lambda=reg_lambda, reg_alpha=reg_alpha)
+    if learner is None:
+        trees = exact_tree_learner(max_depth=max_depth, rule=rule, min_split_loss=min_split_loss,
+                                   min_child_weight=min_child_weight,
+                                   min_samples_leaf=min_samples_leaf, max_features=max_features)
+    else:
+        trees = learner(rule)
 
     def fit(key, X, y, sample_weight=None, eval_set=None) -> Boosted:
+        X = trees.check_X(X)
         if task == "classification":
             K = check_class_codes(y, n_classes=n_classes)
-            X, y = check_X_y(X, y, y_kind="i")
+            y = check_array(y, "y", ndim=1, dtype_kind="i")
             if not softmax and K != 2:
                 raise ValueError(f"loss='log_loss' is binary; y has {K} classes "
                                  "(use loss='softmax')")
             target = y if softmax else y.astype(X.dtype)
         else:
             K = 0
-            X, y = check_X_y(X, y)
+            y = check_array(y, "y", ndim=1, dtype_kind="f")
             target = y.astype(X.dtype)
+        check_same_length(X, y, "X", "y")
         n, d = X.shape
         if max_features is not None and max_features > d:
             raise ValueError(f"max_features must be <= the number of features ({d}), "
@@ -201,11 +258,13 @@ def _boosting(task, *, loss, n_estimators, learning_rate, max_depth, reg_lambda,
         w = (jnp.ones((n,), X.dtype) if sample_weight is None else
              check_array(sample_weight, "sample_weight", ndim=1, dtype_kind="f").astype(X.dtype))
         base = _initial_score(loss, loss_fn, target, w, K if softmax else 0).astype(X.dtype)
+        design, Z = trees.prepare(X, w)
         if eval_set is not None:
             X_val, y_val = eval_set
-            X_val = check_X(X_val, "eval_set X")
+            X_val = trees.check_X(X_val, "eval_set X")
             check_n_features(X_val, d, "eval_set X")
             y_val = jnp.asarray(y_val).astype(target.dtype)
+            Z_val = encode(design, X_val)
         shape = (n, K) if softmax else (n,)
         F = jnp.broadcast_to(base, shape)
         F_val = None if eval_set is None else jnp.broadcast_to(base, (X_val.shape[0],) + shape[1:])
@@ -213,39 +272,34 @@ def _boosting(task, *, loss, n_estimators, learning_rate, max_depth, reg_lambda,
         def mean_loss(targets, F_):
             return jnp.mean(jax.vmap(loss_fn)(targets, F_))
 
-        def grow(key, g, h, weights):
-            return grow_tree(X, jnp.stack([weights * g, weights * h], axis=1), weights,
-                             criterion=rule, max_depth=max_depth, min_samples_split=2,
-                             min_samples_leaf=min_samples_leaf,
-                             min_impurity_decrease=min_split_loss,
-                             min_child_weight=min_child_weight, max_features=max_features,
-                             key=key if max_features is not None else None)
-
         def round_(carry, key):
             F, F_val = carry
             k_rows, k_tree = jax.random.split(key)
-            weights = w
-            if is_traced(subsample) or float(subsample) < 1.0:
-                weights = w * jax.random.bernoulli(k_rows, subsample, (n,)).astype(X.dtype)
             g, h = _derivatives(loss_fn, target, F, first_order)
+            weights = w
+            if goss is not None:
+                weights = w * goss_weights(k_rows, g if g.ndim == 1 else jnp.sum(jnp.abs(g), 1),
+                                           *goss)
+            elif is_traced(subsample) or float(subsample) < 1.0:
+                weights = w * jax.random.bernoulli(k_rows, subsample, (n,)).astype(X.dtype)
             if softmax:
                 keys = jax.random.split(k_tree, K)
-                tree = jax.vmap(grow, in_axes=(0, 1, 1, None))(keys, g, h, weights)
-                step = jax.vmap(lambda t, Z: t.value[apply(t, Z), 0], in_axes=(0, None),
-                                out_axes=1)
+                tree = jax.vmap(trees.grow, in_axes=(None, None, 0, 1, 1, None))(
+                    design, Z, keys, g, h, weights)
+                step = jax.vmap(tree_output, in_axes=(0, None), out_axes=1)
             else:
-                tree = grow(k_tree, g, h, weights)
-                step = lambda t, Z: t.value[apply(t, Z), 0]  # noqa: E731
-            F = F + learning_rate * step(tree, X)
+                tree = trees.grow(design, Z, k_tree, g, h, weights)
+                step = tree_output
+            F = F + learning_rate * step(tree, Z)
             if F_val is not None:
-                F_val = F_val + learning_rate * step(tree, X_val)
+                F_val = F_val + learning_rate * step(tree, Z_val)
                 val = mean_loss(y_val, F_val)
             else:
                 val = jnp.asarray(jnp.nan, X.dtype)
             return (F, F_val), (tree, mean_loss(target, F), val)
 
         keys = jax.random.split(as_key(key), n_estimators)
-        _, (trees, train_loss, eval_loss) = lax.scan(round_, (F, F_val), keys)
+        _, (fitted, train_loss, eval_loss) = lax.scan(round_, (F, F_val), keys)
         first_train = mean_loss(target, jnp.broadcast_to(base, shape))
         train_loss = jnp.concatenate([first_train[None], train_loss])
         first_val = (mean_loss(y_val, jnp.broadcast_to(base, F_val.shape)) if eval_set is not None
@@ -254,9 +308,9 @@ def _boosting(task, *, loss, n_estimators, learning_rate, max_depth, reg_lambda,
         used = jnp.asarray(n_estimators)
         if eval_set is not None and n_iter_no_change is not None:
             used = _early_stop(eval_loss, n_iter_no_change)
-        return Boosted(trees=trees, base_score=base, learning_rate=jnp.asarray(learning_rate),
+        return Boosted(trees=fitted, base_score=base, learning_rate=jnp.asarray(learning_rate),
                        n_rounds_used=used, train_loss=train_loss, eval_loss=eval_loss,
-                       n_classes=K if softmax else 0)
+                       design=design, n_classes=K if softmax else 0)
 
     def decision(params: Boosted, X):
         per_round = _per_round(params, X)
@@ -286,6 +340,20 @@ def _boosting(task, *, loss, n_estimators, learning_rate, max_depth, reg_lambda,
                       decision_function=decision)
 
 
+def goss_weights(key, g, top_rate, other_rate) -> jax.Array:
+    r"""Gradient-based one-side sampling (Ke et al., NeurIPS 2017, Alg. 2): keep the
+    :math:`\lceil a n\rceil` samples of largest :math:`|g|`, draw :math:`\lceil b n\rceil`
+    of the rest uniformly without replacement and weight them :math:`(1-a)/b`, so the
+    estimated split gains stay unbiased; the others get weight 0. ``(n,)`` weights."""
+    n = g.shape[0]
+    top = int(np.ceil(top_rate * n))
+    other = min(int(np.ceil(other_rate * n)), n - top)
+    order = jnp.argsort(-jnp.abs(g))
+    rest = order[top:][jax.random.permutation(key, n - top)[:other]]
+    weights = jnp.zeros((n,), g.dtype).at[order[:top]].set(1.0)
+    return weights.at[rest].set((1.0 - top_rate) / other_rate)
+
+
 def _early_stop(eval_loss, patience):
     """Rounds to keep: the best round so far when ``patience`` rounds in a row have not
     improved on it (the whole run when that never happens)."""
@@ -298,13 +366,14 @@ def _early_stop(eval_loss, patience):
 
 
 def _per_round(params: Boosted, X) -> jax.Array:
-    """Each round's tree output at checked ``X``: ``(M, n)`` or ``(M, n, K)``."""
-    X = check_X(X)
+    """Each round's tree output at ``X``: ``(M, n)`` or ``(M, n, K)``."""
     trees = params.trees
+    X = check_X(X, finite=params.design is None)  # histogram trees route NaN as missing
     check_n_features(X, trees.n_features)
+    Z = encode(params.design, X)
     if params.n_classes:
-        return jax.vmap(jax.vmap(lambda t: t.value[apply(t, X), 0], out_axes=1))(trees)
-    return jax.vmap(lambda t: t.value[apply(t, X), 0])(trees)
+        return jax.vmap(jax.vmap(lambda t: tree_output(t, Z), out_axes=1))(trees)
+    return jax.vmap(lambda t: tree_output(t, Z))(trees)
 
 
 def staged_decision(params: Boosted, X) -> jax.Array:
