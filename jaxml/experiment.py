@@ -62,6 +62,7 @@ EXTRA_OF_MODULE = {
     "torch": "bench",
     "xgboost": "bench",
     "lightgbm": "bench",
+    "catboost": "bench",
     "hmmlearn": "test",
     "statsmodels": "test",
     "networkx": "test",

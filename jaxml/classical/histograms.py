@@ -241,24 +241,31 @@ def _best_splits(hist, parent, bins: Bins, edges, rule: NewtonRule, *, min_child
         order = jnp.where(is_cat, rank_order, jnp.arange(B))
         values = jnp.take_along_axis(values, order[..., None], axis=2)
     cum = jnp.cumsum(values, axis=2)  # left child of position b: the first b+1 bins
-    total = parent[:, None, None, :]
-    candidates = []
-    for missing_left in (True, False):
-        left = cum + (missing[:, :, None, :] if missing_left else 0.0)
-        right = total - left
-        gain = (_score(left[..., 0], left[..., 1], rule) + _score(right[..., 0], right[..., 1], rule)
-                - _score(total[..., 0], total[..., 1], rule))
-        valid = ((left[..., 1] >= min_child_weight) & (right[..., 1] >= min_child_weight)
-                 & (left[..., 2] >= min_samples_leaf) & (right[..., 2] >= min_samples_leaf)
-                 & (left[..., 2] > 0) & (right[..., 2] > 0))
-        candidates.append(jnp.where(valid, gain, -jnp.inf))
-    gain = jnp.stack(candidates, axis=-1)  # (L, d, B, 2): missing left first
-    if feature_mask is not None:
-        gain = jnp.where(feature_mask[:, :, None, None], gain, -jnp.inf)
-    flat = gain.reshape(L, -1)
-    best = jnp.argmax(flat, axis=1)  # first on ties: feature, then bin, missing left
-    best_gain = flat[jnp.arange(L), best]
-    feature, position, direction = (i.astype(jnp.int32) for i in jnp.unravel_index(best, (d, B, 2)))
+    # statistic-major planes (L, d, B) so the candidate arithmetic runs on contiguous rows
+    G, H, C = (cum[..., k] for k in range(3))
+    mG, mH, mC = (missing[:, :, None, k] for k in range(3))
+    tG, tH, tC = (parent[:, None, None, k] for k in range(3))
+    best, best_score = [], []
+    for missing_left in (True, False):  # the parent's score is the same for every candidate
+        lG, lH, lC = (G + mG, H + mH, C + mC) if missing_left else (G, H, C)
+        rG, rH, rC = tG - lG, tH - lH, tC - lC
+        valid = ((lH >= min_child_weight) & (rH >= min_child_weight)
+                 & (lC >= min_samples_leaf) & (rC >= min_samples_leaf) & (lC > 0) & (rC > 0))
+        if feature_mask is not None:
+            valid = valid & feature_mask[:, :, None]
+        score = jnp.where(valid, _score(lG, lH, rule) + _score(rG, rH, rule), -jnp.inf)
+        flat = score.reshape(L, -1)
+        index = jnp.argmax(flat, axis=1)
+        best.append(index)
+        best_score.append(flat[jnp.arange(L), index])
+    # first on ties in (feature, bin, missing-left-first) order
+    right_wins = (best_score[1] > best_score[0]) | (
+        (best_score[1] == best_score[0]) & (best[1] < best[0]))
+    index = jnp.where(right_wins, best[1], best[0])
+    direction = right_wins.astype(jnp.int32)
+    best_gain = (jnp.where(right_wins, best_score[1], best_score[0])
+                 - _score(parent[:, 0], parent[:, 1], rule))
+    feature, position = (i.astype(jnp.int32) for i in jnp.unravel_index(index, (d, B)))
     lane = jnp.arange(L)
     # without missing values at the node the missing bin is empty and both directions
     # tie: send missing to the larger child
