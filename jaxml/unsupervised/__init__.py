@@ -1,0 +1,1 @@
+"""Unsupervised learning: clustering, decomposition, manifold learning, anomaly detection, density."""
