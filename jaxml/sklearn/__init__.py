@@ -18,5 +18,7 @@ from jaxml.sklearn.neighbors import *  # noqa: F403
 from jaxml.sklearn.neighbors import __all__ as _neighbors
 from jaxml.sklearn.preprocessing import *  # noqa: F403
 from jaxml.sklearn.preprocessing import __all__ as _preprocessing
+from jaxml.sklearn.trees import *  # noqa: F403
+from jaxml.sklearn.trees import __all__ as _trees
 
-__all__ = [*_linear, *_naive_bayes, *_neighbors, *_kernel, *_preprocessing]
+__all__ = [*_linear, *_naive_bayes, *_neighbors, *_kernel, *_preprocessing, *_trees]
