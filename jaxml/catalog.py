@@ -215,6 +215,17 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          "tests/classical/test_hist_boosting.py::test_classification_accuracy_matches_lightgbm_xgboost_and_sklearn_small",
          "tests/classical/test_hist_boosting.py::test_goss_keeps_the_top_gradients_and_reweights_the_sampled_rest"),
     ),
+    "C.gb.4": (
+        ("jaxml.classical.catboost_style:catboost_classifier",
+         "jaxml.classical.catboost_style:catboost_regressor",
+         "jaxml.classical.catboost_style:ordered_target_statistics",
+         "jaxml.classical.catboost_style:grow_oblivious_tree"),
+        ("tests/classical/test_catboost_style.py::test_ordered_ts_equals_a_brute_force_loop",
+         "tests/classical/test_catboost_style.py::test_greedy_ts_leaks_the_target_and_ordered_ts_does_not",
+         "tests/classical/test_catboost_style.py::test_oblivious_tree_equals_brute_force_enumeration",
+         "tests/classical/test_catboost_style.py::test_ordered_boosting_equals_a_brute_force_reimplementation",
+         "tests/classical/test_catboost_style.py::test_plain_boosting_matches_catboost"),
+    ),
     "C.ens.1": (
         ("jaxml.classical.forests:random_forest_classifier",
          "jaxml.classical.forests:random_forest_regressor",
