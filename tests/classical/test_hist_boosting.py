@@ -84,7 +84,8 @@ def test_node_histograms_equal_brute_force_sums():
     np.testing.assert_allclose(hist, expected, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("depth", [1, 3, 5])
+@pytest.mark.parametrize("depth", [pytest.param(1, marks=pytest.mark.slow), 3,
+                                   pytest.param(5, marks=pytest.mark.slow)])
 def test_depthwise_tree_equals_the_exact_tree_when_every_value_has_its_own_bin(depth):
     X, y = _integer_data()
     with jax.enable_x64(True):
