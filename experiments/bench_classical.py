@@ -43,8 +43,8 @@ from jaxml.experiment import (
     machine_line,
     main_for,
     markdown_table,
+    mean_over_seeds,
     save_figure,
-    seed_metrics,
     target_met,
     write_results,
 )
@@ -369,19 +369,6 @@ def _single_metrics(task, r) -> dict[str, float]:
 HEADLINE_STEMS = ("cv_speedup", "cv_speedup_steady", "cv_speedup_vs_best")
 
 
-def _average(per_seed: list[dict[str, float]]) -> dict[str, float]:
-    """Mean of every metric over the data sets; the headline ratios also get their
-    Student-t interval, n and failure count."""
-    out: dict[str, float] = {}
-    for key in per_seed[0]:
-        values = [m[key] for m in per_seed]
-        if key.split("/", 1)[0] in HEADLINE_STEMS:
-            out.update(seed_metrics(key, values))
-        else:
-            out[key] = float(np.mean(values))
-    return out
-
-
 def run(config: Config, out_dir) -> dict:
     unknown = set(config.tasks) - set(TASKS)
     if unknown:
@@ -406,7 +393,7 @@ def run(config: Config, out_dir) -> dict:
             r = _cv(rngs[seed], config, task, *size)
             per_seed[seed].update(_cv_metrics(task, size_tag(*size), r))
             cv_last[(task, size)] = r
-    metrics_out = _average(per_seed)
+    metrics_out = mean_over_seeds(per_seed, HEADLINE_STEMS)
     wall = time.perf_counter() - t_start
     _figure(out_dir, config, cv_last, metrics_out)
     results = write_results(

@@ -36,9 +36,9 @@ from jaxml.experiment import (
     machine_line,
     main_for,
     markdown_table,
+    mean_over_seeds,
     require_modules,
     save_figure,
-    seed_metrics,
     target_met,
     write_results,
 )
@@ -266,19 +266,6 @@ def _sweep_metrics(sweep: dict) -> dict[str, float]:
 HEADLINE_STEMS = ("fit_ratio", "fit_ratio_steady", "acc_delta", "sweep_speedup")
 
 
-def _average(per_seed: list[dict[str, float]]) -> dict[str, float]:
-    """Mean of every metric over the data sets; the headline ratios also get their
-    Student-t interval, n and failure count."""
-    out: dict[str, float] = {}
-    for key in per_seed[0]:
-        values = [m[key] for m in per_seed]
-        if key.split("/", 1)[0] in HEADLINE_STEMS:
-            out.update(seed_metrics(key, values))
-        else:
-            out[key] = float(np.mean(values))
-    return out
-
-
 def run(config: Config, out_dir) -> dict:
     unknown = set(config.peers) - set(PEERS)
     if unknown:
@@ -299,7 +286,7 @@ def run(config: Config, out_dir) -> dict:
             per_seed[seed].update(_sweep_metrics(sweeps[seed]))
         else:
             profile = _profile(config, max(config.sizes), seed=0)
-    m = _average(per_seed)
+    m = mean_over_seeds(per_seed, HEADLINE_STEMS)
     m.update({f"profile_s/{k}": v for k, v in profile.items()})
     sweep = sweeps[0]
     wall = time.perf_counter() - t_start

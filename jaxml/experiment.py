@@ -346,6 +346,21 @@ def seed_metrics(name: str, values: Any) -> dict[str, float | int]:
             f"{stem}_failed{sep}{rest}": s.n_failed}
 
 
+def mean_over_seeds(per_seed: Sequence[Mapping[str, float]],
+                    headline_stems: Sequence[str]) -> dict[str, float]:
+    """Mean of every metric over per-seed dicts (the same keys in each); metrics whose
+    stem (the part before the first ``/``) is in ``headline_stems`` also get their
+    Student-t interval, n and failure count (:func:`seed_metrics`)."""
+    out: dict[str, float] = {}
+    for key in per_seed[0]:
+        values = [m[key] for m in per_seed]
+        if key.split("/", 1)[0] in headline_stems:
+            out.update(seed_metrics(key, values))
+        else:
+            out[key] = float(np.mean(values))
+    return out
+
+
 def target_met(value: float | None, goal: float | str) -> bool | None:
     """Whether ``value`` meets ``goal``: a number (met when equal within 1e-9) or a
     comparison string ``">= 0.6"``, ``"<= 0.05"``, ``"> x"``, ``"< x"``. None when the value

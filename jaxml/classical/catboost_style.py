@@ -281,11 +281,6 @@ def quantile_borders(X, border_count: int = 254) -> jax.Array:
 
 
 def _bins(X, border_count: int) -> Bins:
-    """``fit_bins(X, max_bin=border_count + 1)``; a single row (which ``fit_bins`` does
-    not take) has no border."""
-    if X.shape[0] < 2:
-        return Bins(edges=jnp.full((X.shape[1], border_count), jnp.inf, X.dtype),
-                    max_bin=border_count + 1)
     return fit_bins(X, max_bin=border_count + 1)
 
 
@@ -317,16 +312,6 @@ def oblivious_leaf_index(tree: ObliviousTree, X) -> jax.Array:
     return jnp.sum(bits.astype(jnp.int32) << jnp.arange(tree.feature.shape[0]), axis=1)
 
 
-def _guarded(fn, G, H, rule: NewtonRule):
-    r"""``fn`` (:mod:`~jaxml.classical.histograms`' ``_score`` or ``_leaf_value``) where
-    :math:`H + \lambda > 0`, else 0. The guard matters only for ``l2_leaf_reg = 0``: a
-    symmetric tree always splits, so a level can have empty nodes (and a split an empty
-    side), and the empty prefix model :math:`M_0` of ordered boosting has no rows; those
-    would be 0/0. For :math:`\lambda > 0` it is the shared formula, bit for bit."""
-    ok = H + rule.reg_lambda > 0
-    return jnp.where(ok, fn(G, jnp.where(ok, H, 1.0), rule), 0.0)
-
-
 def _grow_structure(codes, borders, G, H_score, depth: int, rule: NewtonRule):
     """Level-wise search of an oblivious structure on bin codes.
 
@@ -341,7 +326,7 @@ def _grow_structure(codes, borders, G, H_score, depth: int, rule: NewtonRule):
     width = 2 ** (depth - 1)  # the widest level; shallower levels leave lanes empty
     valid = jnp.isfinite(borders)
     stats = jnp.stack([G, H_score], axis=1)
-    score = functools.partial(_guarded, _score, rule=rule)
+    score = functools.partial(_score, rule=rule)
 
     def level(t, carry):
         leaf, features, thresholds, gains = carry
@@ -421,7 +406,7 @@ def _grow_program(X, g, h, weights, reg_lambda, candidates, depth: int,
     H_score = H if score_function == "NewtonL2" else weights
     feature, threshold, gain, leaf = _grow_structure(codes, candidates, G, H_score, depth, rule)
     n_leaves = 2 ** depth
-    value = _guarded(_leaf_value, _leaf_sums(leaf, G, n_leaves), _leaf_sums(leaf, H, n_leaves),
+    value = _leaf_value(_leaf_sums(leaf, G, n_leaves), _leaf_sums(leaf, H, n_leaves),
                      rule)
     return ObliviousTree(feature=feature, threshold=threshold, value=value, gain=gain,
                          n_features=X.shape[1])
@@ -554,7 +539,7 @@ def _fit_program(key, X, target, learning_rate, l2_leaf_reg, ts_prior_weight, *,
         return _grow_structure(codes_Z, borders, w * g, H_score, depth, rule)
 
     def newton_leaves(leaf, g, h):
-        return _guarded(_leaf_value, _leaf_sums(leaf, w * g, n_leaves),
+        return _leaf_value(_leaf_sums(leaf, w * g, n_leaves),
                         _leaf_sums(leaf, w * h, n_leaves), rule)
 
     def plain_round(F, _):
@@ -579,7 +564,7 @@ def _fit_program(key, X, target, learning_rate, l2_leaf_reg, ts_prior_weight, *,
         onehot = jax.nn.one_hot(leaf, n_leaves, dtype=X.dtype)  # (n, L)
         G_p = (in_prefix * (w * g_o)) @ onehot  # (P, L): each prefix's own rows only
         H_p = (in_prefix * (w * h_o)) @ onehot
-        F_prefix = F_prefix + learning_rate * _guarded(_leaf_value, G_p, H_p, rule)[:, leaf]
+        F_prefix = F_prefix + learning_rate * _leaf_value(G_p, H_p, rule)[:, leaf]
         g, h = _derivatives(loss_fn, target, F, False)
         value = newton_leaves(leaf, g, h)
         F = F + learning_rate * value[leaf]

@@ -122,8 +122,11 @@ def fit_bins(X, *, max_bin: int = 255, categorical: tuple[int, ...] = (),
     """
     check_int(max_bin, "max_bin", minimum=2)
     n, d = X.shape
-    weight = jnp.ones((n,), X.dtype) if sample_weight is None else sample_weight.astype(X.dtype)
     mask = tuple(j in set(categorical) for j in range(d))
+    if n < 2:  # a single row: nothing to split between
+        return Bins(edges=jnp.full((d, max_bin - 1), jnp.inf, X.dtype), categorical=mask,
+                    max_bin=max_bin)
+    weight = jnp.ones((n,), X.dtype) if sample_weight is None else sample_weight.astype(X.dtype)
     edges = jax.vmap(lambda c: _column_edges(c, weight, max_bin), in_axes=1)(X)
     return Bins(edges=edges, categorical=mask, max_bin=max_bin)
 
@@ -219,11 +222,17 @@ def node_histograms(codes, stats, lane, n_lanes: int, n_bins: int) -> jax.Array:
 
 
 def _score(G, H, rule: NewtonRule):
-    return _l1_threshold(G, rule.reg_alpha) ** 2 / (H + rule.reg_lambda)
+    """:math:`T_\alpha(G)^2/(H+\lambda)`, 0 where :math:`H + \lambda \le 0` (an empty
+    node with :math:`\lambda = 0`)."""
+    den = H + rule.reg_lambda
+    return jnp.where(den > 0, _l1_threshold(G, rule.reg_alpha) ** 2 / jnp.where(den > 0, den, 1.0),
+                     0.0)
 
 
 def _leaf_value(G, H, rule: NewtonRule):
-    return -_l1_threshold(G, rule.reg_alpha) / (H + rule.reg_lambda)
+    """:math:`-T_\alpha(G)/(H+\lambda)`, 0 for an empty node with :math:`\lambda = 0`."""
+    den = H + rule.reg_lambda
+    return jnp.where(den > 0, -_l1_threshold(G, rule.reg_alpha) / jnp.where(den > 0, den, 1.0), 0.0)
 
 
 def _best_splits(hist, parent, bins: Bins, edges, rule: NewtonRule, *, min_child_weight,
