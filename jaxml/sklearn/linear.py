@@ -48,6 +48,11 @@ def _hashable(value):
     return value
 
 
+def config_key(config: dict) -> tuple:
+    """The hashable cache key of a hyperparameter dict: sorted ``(name, value)`` pairs."""
+    return tuple(sorted((name, _hashable(value)) for name, value in config.items()))
+
+
 @functools.lru_cache(maxsize=256)
 def _jitted_fit(factory, config):
     return jax.jit(factory(**dict(config)).fit)
@@ -63,9 +68,8 @@ def fit_x64(factory, X, y, **config):
     (``validate_data``) and the factory's (hyperparameters); see
     :func:`jaxml.core.checked` for the checks that run under ``jit``.
     """
-    key = tuple(sorted((name, _hashable(value)) for name, value in config.items()))
     with jax.enable_x64(True):
-        params = _jitted_fit(factory, key)(jnp.asarray(X, jnp.float64), jnp.asarray(y))
+        params = _jitted_fit(factory, config_key(config))(jnp.asarray(X, jnp.float64), jnp.asarray(y))
         return jax.tree.map(np.asarray, params)
 
 

@@ -54,10 +54,10 @@ from jaxml.core import Classifier, Regressor, check_bool, check_int, check_optio
 from jaxml.sklearn.linear import (
     LogisticRegression,
     Ridge,
-    _hashable,
     _jitted_fit,
     _LinearRegressorBase,
     call_x64,
+    config_key,
     encode_labels,
 )
 from jaxml.sklearn.naive_bayes import _NaiveBayesBase
@@ -79,17 +79,12 @@ __all__ = [
 # ------------------------------------------------------------------------------ helpers
 
 
-def _config_key(config):
-    """The cache key :func:`jaxml.sklearn.linear.fit_x64` uses for ``config``."""
-    return tuple(sorted((name, _hashable(value)) for name, value in config.items()))
-
-
 def _fit_x64(factory, config, *args):
     """``factory(**config).fit(*args)`` in float64 (key, ``sample_weight``... allowed),
     through ``fit_x64``'s cache of jitted fits; every array leaf of the result as NumPy."""
     with jax.enable_x64(True):
         args = jax.tree.map(jnp.asarray, args)
-        params = _jitted_fit(factory, _config_key(config))(*args)
+        params = _jitted_fit(factory, config_key(config))(*args)
         return jax.tree.map(np.asarray, params)
 
 
@@ -101,7 +96,7 @@ def _jitted_method(factory, config, name):
 def _call_x64(factory, config, name, params, X):
     """The pure estimator's method ``name(params, X)`` jitted, in float64, as NumPy."""
     with jax.enable_x64(True):
-        fn = _jitted_method(factory, _config_key(config), name)
+        fn = _jitted_method(factory, config_key(config), name)
         return np.asarray(fn(params, jnp.asarray(X, jnp.float64)))
 
 
@@ -873,7 +868,7 @@ def _layer_spec(est, n_classes, n_features, where):
 def _layer(factory, config, seed, classifier):
     """The pure estimator of a layer with jitted, cached ``fit`` (its key bound) and
     prediction functions; call it under ``jax.enable_x64``."""
-    key = _config_key(config)
+    key = config_key(config)
     fit = _jitted_fit(factory, key)
     if seed is not None:
         fit = functools.partial(fit, jax.random.PRNGKey(seed))

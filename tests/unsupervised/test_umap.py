@@ -14,14 +14,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import umap as umap_learn
 from sklearn.datasets import load_digits
 from sklearn.manifold import trustworthiness
 from sklearn.neighbors import KNeighborsClassifier
+from umap import umap_ as umap_impl
 
 from jaxml.unsupervised import umap as U
-
-umap_learn = pytest.importorskip("umap")
-from umap import umap_ as umap_impl
 
 
 @pytest.fixture(scope="module")
