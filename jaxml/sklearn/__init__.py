@@ -5,7 +5,7 @@ Each class is named as scikit-learn names it, stores only its keyword arguments 
 ``fit`` and keeps fitted arrays as NumPy attributes ending in ``_`` — so it passes
 scikit-learn's estimator checks and works in ``Pipeline``, ``GridSearchCV`` and
 ``cross_val_score``. The numerical work is done by the jitted functions of
-``jaxml.classical``.
+``jaxml.classical``, ``jaxml.unsupervised`` and ``jaxml.math``.
 """
 
 from jaxml.sklearn.kernel import *  # noqa: F403
@@ -20,5 +20,8 @@ from jaxml.sklearn.preprocessing import *  # noqa: F403
 from jaxml.sklearn.preprocessing import __all__ as _preprocessing
 from jaxml.sklearn.trees import *  # noqa: F403
 from jaxml.sklearn.trees import __all__ as _trees
+from jaxml.sklearn.unsupervised import *  # noqa: F403
+from jaxml.sklearn.unsupervised import __all__ as _unsupervised
 
-__all__ = [*_linear, *_naive_bayes, *_neighbors, *_kernel, *_preprocessing, *_trees]
+__all__ = [*_linear, *_naive_bayes, *_neighbors, *_kernel, *_preprocessing, *_trees,
+           *_unsupervised]
