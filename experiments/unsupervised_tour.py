@@ -268,7 +268,8 @@ def _scores(y, labels) -> tuple[float, float]:
 def _trust(X, embedding, config: Config) -> float:
     from sklearn.manifold import trustworthiness
 
-    return float(trustworthiness(X, np.asarray(embedding, float), n_neighbors=config.trust_neighbors))
+    return float(trustworthiness(X, np.asarray(embedding, float),
+                                 n_neighbors=config.trust_neighbors))
 
 
 # --- the parts of one run -----------------------------------------------------------
