@@ -211,8 +211,6 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("tests/classical/test_hist_boosting.py::test_leafwise_equals_lightgbm_and_depthwise_equals_xgboost_hist[0.0]",
          "tests/classical/test_hist_boosting.py::test_node_histograms_equal_brute_force_sums",
          "tests/classical/test_hist_boosting.py::test_a_categorical_split_is_the_best_of_all_binary_partitions",
-         "tests/classical/test_hist_boosting.py::test_categorical_splits_match_lightgbm_and_beat_treating_codes_as_numbers",
-         "tests/classical/test_hist_boosting.py::test_classification_accuracy_matches_lightgbm_xgboost_and_sklearn_small",
          "tests/classical/test_hist_boosting.py::test_goss_keeps_the_top_gradients_and_reweights_the_sampled_rest"),
     ),
     "C.gb.4": (

@@ -30,6 +30,8 @@ hyperparameters (``learning_rate``, ``reg_lambda``, ``reg_alpha``, ``min_split_l
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -257,13 +259,23 @@ def _boosting(task, *, loss, n_estimators, learning_rate, max_depth, reg_lambda,
                              f"got {max_features}")
         w = (jnp.ones((n,), X.dtype) if sample_weight is None else
              check_array(sample_weight, "sample_weight", ndim=1, dtype_kind="f").astype(X.dtype))
-        base = _initial_score(loss, loss_fn, target, w, K if softmax else 0).astype(X.dtype)
-        design, Z = trees.prepare(X, w)
+        X_val = y_val = None
         if eval_set is not None:
             X_val, y_val = eval_set
             X_val = trees.check_X(X_val, "eval_set X")
             check_n_features(X_val, d, "eval_set X")
             y_val = jnp.asarray(y_val).astype(target.dtype)
+        return fit_checked(as_key(key), X, target, w, X_val, y_val, K=K)
+
+    @functools.partial(jax.jit, static_argnames="K")
+    def fit_checked(key, X, target, w, X_val, y_val, K) -> Boosted:
+        """The fit on validated inputs, one compiled program (checks need concrete
+        values, so they run before it, in :func:`fit`)."""
+        n = X.shape[0]
+        eval_set = None if X_val is None else (X_val, y_val)
+        base = _initial_score(loss, loss_fn, target, w, K if softmax else 0).astype(X.dtype)
+        design, Z = trees.prepare(X, w)
+        if eval_set is not None:
             Z_val = encode(design, X_val)
         shape = (n, K) if softmax else (n,)
         F = jnp.broadcast_to(base, shape)
@@ -298,7 +310,7 @@ def _boosting(task, *, loss, n_estimators, learning_rate, max_depth, reg_lambda,
                 val = jnp.asarray(jnp.nan, X.dtype)
             return (F, F_val), (tree, mean_loss(target, F), val)
 
-        keys = jax.random.split(as_key(key), n_estimators)
+        keys = jax.random.split(key, n_estimators)
         _, (fitted, train_loss, eval_loss) = lax.scan(round_, (F, F_val), keys)
         first_train = mean_loss(target, jnp.broadcast_to(base, shape))
         train_loss = jnp.concatenate([first_train[None], train_loss])
@@ -370,6 +382,12 @@ def _per_round(params: Boosted, X) -> jax.Array:
     trees = params.trees
     X = check_X(X, finite=params.design is None)  # histogram trees route NaN as missing
     check_n_features(X, trees.n_features)
+    return _tree_outputs(params, X)
+
+
+@jax.jit
+def _tree_outputs(params: Boosted, X) -> jax.Array:
+    trees = params.trees
     Z = encode(params.design, X)
     if params.n_classes:
         return jax.vmap(jax.vmap(lambda t: tree_output(t, Z), out_axes=1))(trees)

@@ -27,6 +27,8 @@ The trees are one :class:`jaxml.classical.trees.Tree` with a leading axis of len
 
 from __future__ import annotations
 
+import functools
+
 import math
 
 import jax
@@ -132,8 +134,14 @@ def _forest(task, *, n_estimators, criterion, max_depth, min_samples_split,
             response = None
         else:
             X, stats, w, response = regression_statistics(X, y, sample_weight)
-        n, d = X.shape
-        k = resolve_max_features(max_features, d)
+        k = resolve_max_features(max_features, X.shape[1])
+        return fit_checked(as_key(key), X, stats, w, response, k=k)
+
+    @functools.partial(jax.jit, static_argnames="k")
+    def fit_checked(key, X, stats, w, response, k) -> Forest:
+        """The fit on validated inputs, one compiled program (the checks need concrete
+        values, so they run before it, in :func:`fit`)."""
+        n = X.shape[0]
 
         def one(key):
             k_boot, k_tree = jax.random.split(key)
@@ -145,7 +153,7 @@ def _forest(task, *, n_estimators, criterion, max_depth, min_samples_split,
                              splitter=splitter, max_features=k, key=k_tree)
             return tree, counts
 
-        trees, counts = jax.vmap(one)(jax.random.split(as_key(key), n_estimators))
+        trees, counts = jax.vmap(one)(jax.random.split(key, n_estimators))
         oob = _out_of_bag(trees, X, counts, task) if oob_score else None
         return Forest(trees=trees, oob=oob)
 

@@ -483,6 +483,11 @@ def predict_values(tree: Tree, X) -> jax.Array:
     axis on every array) at checked ``X``."""
     X = check_X(X)
     check_n_features(X, tree.n_features)
+    return _leaf_values(tree, X)
+
+
+@jax.jit
+def _leaf_values(tree: Tree, X) -> jax.Array:
     if tree.feature.ndim == 2:
         return jax.vmap(lambda t: t.value[apply(t, X)])(tree)
     return tree.value[apply(tree, X)]
@@ -520,13 +525,16 @@ def decision_tree_classifier(*, criterion: str = "gini", max_depth: int = 5,
 
     check_positive(ccp_alpha, "ccp_alpha", strict=False)
 
-    def fit(X, y, sample_weight=None) -> Tree:
-        X, stats, w = classification_statistics(X, y, sample_weight, n_classes)
+    @jax.jit
+    def fit_checked(X, stats, w) -> Tree:  # one compiled program on validated inputs
         tree = grow_tree(X, stats, w, criterion=rule, max_depth=max_depth,
                          min_samples_split=min_samples_split,
                          min_samples_leaf=min_samples_leaf,
                          min_impurity_decrease=min_impurity_decrease)
         return _post_prune(tree, ccp_alpha)
+
+    def fit(X, y, sample_weight=None) -> Tree:
+        return fit_checked(*classification_statistics(X, y, sample_weight, n_classes))
 
     def predict_proba(tree: Tree, X):
         return predict_values(tree, X)
@@ -551,13 +559,16 @@ def decision_tree_regressor(*, criterion: str = "squared_error", max_depth: int 
 
     check_positive(ccp_alpha, "ccp_alpha", strict=False)
 
-    def fit(X, y, sample_weight=None) -> Tree:
-        X, stats, w, y = regression_statistics(X, y, sample_weight)
+    @jax.jit
+    def fit_checked(X, stats, w, y) -> Tree:  # one compiled program on validated inputs
         tree = grow_tree(X, stats, w, criterion=criterion, max_depth=max_depth,
                          min_samples_split=min_samples_split,
                          min_samples_leaf=min_samples_leaf,
                          min_impurity_decrease=min_impurity_decrease, response=y)
         return _post_prune(tree, ccp_alpha)
+
+    def fit(X, y, sample_weight=None) -> Tree:
+        return fit_checked(*regression_statistics(X, y, sample_weight))
 
     def predict(tree: Tree, X):
         return predict_values(tree, X)[:, 0]

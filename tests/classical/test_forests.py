@@ -41,7 +41,8 @@ def _regression_sets():
     yield "friedman1_noisy", (X, y)
 
 
-@pytest.mark.parametrize("kind", ["random_forest", "extra_trees"])
+@pytest.mark.parametrize("kind", ["random_forest",
+                                  pytest.param("extra_trees", marks=pytest.mark.slow)])
 def test_classifier_accuracy_matches_sklearn(kind):
     ours_factory = getattr(forests, f"{kind}_classifier")
     peer = ensemble.RandomForestClassifier if kind == "random_forest" else ensemble.ExtraTreesClassifier
@@ -57,7 +58,8 @@ def test_classifier_accuracy_matches_sklearn(kind):
     assert abs(np.mean(list(deltas.values()))) <= 0.01, deltas
 
 
-@pytest.mark.parametrize("kind", ["random_forest", "extra_trees"])
+@pytest.mark.parametrize("kind", ["random_forest",
+                                  pytest.param("extra_trees", marks=pytest.mark.slow)])
 def test_regressor_r2_matches_sklearn(kind):
     ours_factory = getattr(forests, f"{kind}_regressor")
     peer = ensemble.RandomForestRegressor if kind == "random_forest" else ensemble.ExtraTreesRegressor

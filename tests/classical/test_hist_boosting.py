@@ -84,7 +84,7 @@ def test_node_histograms_equal_brute_force_sums():
     np.testing.assert_allclose(hist, expected, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("depth", [pytest.param(1, marks=pytest.mark.slow), 3,
+@pytest.mark.parametrize("depth", [1, pytest.param(3, marks=pytest.mark.slow),
                                    pytest.param(5, marks=pytest.mark.slow)])
 def test_depthwise_tree_equals_the_exact_tree_when_every_value_has_its_own_bin(depth):
     X, y = _integer_data()
@@ -171,6 +171,7 @@ def test_classification_accuracy_matches_lightgbm_xgboost_and_sklearn(policy):
     _accuracy_parity(policy, n=20000)
 
 
+@pytest.mark.slow
 def test_classification_accuracy_matches_lightgbm_xgboost_and_sklearn_small():
     _accuracy_parity("leafwise", n=4000)
 
@@ -199,6 +200,7 @@ def _accuracy_parity(policy, n):
         assert abs(ours - theirs) <= 0.01, (name, ours, theirs)
 
 
+@pytest.mark.slow
 def test_regression_and_softmax_match_peers():
     X, y = make_friedman1(3000, 8, noise=1.0, random_state=1)
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.5, random_state=0)
@@ -221,6 +223,7 @@ def test_regression_and_softmax_match_peers():
     assert abs(ours - theirs) <= 0.015
 
 
+@pytest.mark.slow
 def test_categorical_splits_match_lightgbm_and_beat_treating_codes_as_numbers():
     rng = np.random.default_rng(4)
     n, k = 6000, 20
@@ -256,6 +259,10 @@ def test_goss_keeps_the_top_gradients_and_reweights_the_sampled_rest():
         jax.random.split(KEY, 2000))
     assert float(jnp.mean(sums)) == pytest.approx(float(jnp.sum(g)), abs=3 * float(jnp.std(sums))
                                                   / np.sqrt(2000))
+
+
+@pytest.mark.slow
+def test_goss_boosting_fits_the_training_data():
     X, y = make_classification(2000, 10, random_state=3)
     est = hist_gradient_boosting_classifier(n_estimators=20, max_depth=3, goss=(0.2, 0.1),
                                             n_classes=2)
@@ -273,13 +280,14 @@ def test_a_hyperparameter_sweep_is_one_vmap_equal_to_separate_fits():
         return est.decision_function(est.fit(KEY, X, y), X)
 
     swept = jax.jit(jax.vmap(fit))(rates, lams)
+    one = jax.jit(fit)  # one compile for both points: the hyperparameters are traced
     for i in range(2):
-        np.testing.assert_allclose(np.asarray(swept[i]), np.asarray(fit(float(rates[i]),
-                                                                        float(lams[i]))),
+        np.testing.assert_allclose(np.asarray(swept[i]), np.asarray(one(rates[i], lams[i])),
                                    rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+@pytest.mark.parametrize("loss", [pytest.param("squared_error", marks=pytest.mark.slow),
+                                  "poisson"])
 def test_staged_training_loss_decreases_for_convex_losses(loss):
     X, y = make_friedman1(500, 5, random_state=5)
     y = y if loss == "squared_error" else np.random.default_rng(0).poisson(np.exp(y / 10))
@@ -292,6 +300,7 @@ def test_staged_training_loss_decreases_for_convex_losses(loss):
                                rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_importances_are_the_normalised_split_gains():
     X, y = _integer_data()
     est = hist_gradient_boosting_regressor(n_estimators=5, max_depth=3)

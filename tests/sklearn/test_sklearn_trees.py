@@ -162,6 +162,7 @@ def test_tree_sample_weight_and_binary_boosting_equal_the_pure_estimators(data):
     np.testing.assert_array_equal(reg.predict(Q), _x64(est.predict, params, Q))
 
 
+@pytest.mark.slow
 def test_oob_score_equals_the_pure_forest(data):
     X, labels, codes, _, _, _ = data
     ours = jt.RandomForestClassifier(n_estimators=30, max_depth=5, oob_score=True,
@@ -184,6 +185,7 @@ def _jitted(est, key=None):
                       predict_proba=jax.jit(est.predict_proba))
 
 
+@pytest.mark.slow
 def test_stacking_equals_the_pure_stacking(data):
     X, labels, codes, _, _, Q = data
     # the level-0 estimators of the parity tests above: their fits on all rows and their

@@ -112,6 +112,7 @@ def test_minibatch_close_to_sklearn():
                                                                p.centres)[0]))
 
 
+@pytest.mark.slow
 def test_jit_matches_eager(blobs):
     est = km.kmeans(4, max_iter=30)
     key = jax.random.key(1)
