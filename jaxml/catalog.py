@@ -289,8 +289,10 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "U.cl.4": (
         ("jaxml.unsupervised.hierarchical:linkage", "jaxml.unsupervised.hierarchical:agglomerative",
-         "jaxml.unsupervised.hierarchical:cut_tree"),
+         "jaxml.unsupervised.hierarchical:cut_tree", "jaxml.unsupervised.bisecting:bisecting_kmeans"),
         ("tests/unsupervised/test_hierarchical.py::test_scipy_accepts_our_linkage_for_dendrogram_and_fcluster[ward]",
+         "tests/unsupervised/test_bisecting_kmeans.py::test_matches_sklearn_on_separated_blobs[biggest_inertia]",
+         "tests/unsupervised/test_bisecting_kmeans.py::test_each_split_is_the_exact_best_two_means",
          "tests/unsupervised/test_hierarchical.py::test_agglomerative_partition_equals_sklearn[single]",
          "tests/unsupervised/test_hierarchical.py::test_ward_height_is_the_centroid_distance_formula"),
     ),

@@ -28,7 +28,7 @@ own functions (``dendrogram``, ``fcluster``) want float64: pass ``np.asarray(Z,
 np.float64)``. :func:`cut_tree` undoes the last ``k - 1`` merges to leave ``k``
 clusters, numbered in order of their lowest point index (as ``scipy.cluster.hierarchy.cut_tree``).
 
-Divisive (bisecting k-means) clustering is not in this module.
+Divisive clustering (bisecting k-means) is :mod:`jaxml.unsupervised.bisecting`.
 
 References:
   Lance & Williams, "A general theory of classificatory sorting strategies: 1.

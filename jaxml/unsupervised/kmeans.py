@@ -80,6 +80,7 @@ __all__ = [
     "kmeans_plusplus",
     "lloyd",
     "minibatch_kmeans",
+    "weighted_lloyd_loop",
 ]
 
 
@@ -182,29 +183,25 @@ def _random_init(key, X, k: int):
     return X[indices]
 
 
-def _relocate_empty(X, labels, centres_old, sums, counts):
-    """Give each empty cluster one of the points farthest from their own centres."""
+def _centre_step(X, labels, centres_old, w):
+    """Means of the clusters under sample weights ``w`` (ones for plain k-means; zero
+    weight: the point is not in the data). An empty cluster takes one of the weighted
+    points farthest from their own centres, removed from its old cluster."""
     k = centres_old.shape[0]
+    counts = jax.ops.segment_sum(w, labels, k)
+    sums = jax.ops.segment_sum(X * w[:, None], labels, k)
     empty = counts == 0
-    dist = jnp.sum((X - centres_old[labels]) ** 2, axis=1)
+    dist = jnp.where(w > 0, jnp.sum((X - centres_old[labels]) ** 2, axis=1), -jnp.inf)
     _, far = jax.lax.top_k(dist, k)  # descending
-    rank = jnp.cumsum(empty) - 1
-    chosen = far[jnp.clip(rank, 0, k - 1)]
-    w = empty.astype(X.dtype)
+    chosen = far[jnp.clip(jnp.cumsum(empty) - 1, 0, k - 1)]
+    moved = jnp.where(empty, w[chosen], 0.0)
     old = labels[chosen]
-    sums = sums - jax.ops.segment_sum(X[chosen] * w[:, None], old, k)
-    counts = counts - jax.ops.segment_sum(w, old, k)
-    sums = jnp.where(empty[:, None], X[chosen], sums)
-    counts = jnp.where(empty, 1.0, counts)
-    return sums, counts
-
-
-def _centre_step(X, labels, centres_old):
-    k = centres_old.shape[0]
-    counts = jax.ops.segment_sum(jnp.ones(X.shape[0], X.dtype), labels, k)
-    sums = jax.ops.segment_sum(X, labels, k)
-    sums, counts = _relocate_empty(X, labels, centres_old, sums, counts)
-    return jnp.where(counts[:, None] > 0, sums / jnp.maximum(counts, 1.0)[:, None], sums)
+    sums = sums - jax.ops.segment_sum(X[chosen] * moved[:, None], old, k)
+    counts = counts - jax.ops.segment_sum(moved, old, k)
+    sums = jnp.where(empty[:, None], X[chosen] * w[chosen][:, None], sums)
+    counts = jnp.where(empty, w[chosen], counts)
+    return jnp.where(counts[:, None] > 0, sums / jnp.where(counts > 0, counts, 1.0)[:, None],
+                     sums)
 
 
 class _LloydCarry(NamedTuple):
@@ -220,12 +217,14 @@ def _tolerance(X, tol):
     return jnp.asarray(tol, X.dtype) * jnp.mean(jnp.var(X, axis=0))
 
 
-@functools.partial(jax.jit, static_argnums=(2,))
-def _lloyd(X, centres, max_iter: int, tol) -> KMeansParams:
-    """Lloyd's loop on ``X`` (already centred by the caller)."""
-    n = X.shape[0]
-    tol_abs = _tolerance(X, tol)
-    init = _LloydCarry(centres=centres, labels=jnp.full((n,), -1, jnp.int32),
+def weighted_lloyd_loop(X, w, centres, max_iter: int, tol_abs) -> _LloydCarry:
+    """Lloyd's loop under sample weights ``w``: assign, then :func:`_centre_step`, until
+    no weighted point changes label (strict convergence), ``max_iter`` iterations, or a
+    total squared centre shift ``<= tol_abs``. The returned ``labels`` are the final
+    nearest-centre assignment; ``history[t]`` is the unweighted sum of squared distances
+    at iteration ``t`` (NaN after the last). Shared by k-means and bisecting k-means."""
+    member = w > 0
+    init = _LloydCarry(centres=centres, labels=jnp.full((X.shape[0],), -1, jnp.int32),
                        it=jnp.asarray(0), strict=jnp.asarray(False),
                        done=jnp.asarray(False),
                        history=jnp.full((max_iter,), jnp.nan, X.dtype))
@@ -235,17 +234,24 @@ def _lloyd(X, centres, max_iter: int, tol) -> KMeansParams:
 
     def body(c: _LloydCarry):
         labels, d2 = assign(X, c.centres)
-        new = _centre_step(X, labels, c.centres)
-        strict = jnp.all(labels == c.labels)
+        new = _centre_step(X, labels, c.centres, w)
+        strict = jnp.all((labels == c.labels) | ~member)
         shift = jnp.sum((new - c.centres) ** 2)
         return _LloydCarry(centres=new, labels=labels, it=c.it + 1, strict=strict,
                            done=strict | (shift <= tol_abs),
                            history=c.history.at[c.it].set(jnp.sum(d2)))
 
     out = jax.lax.while_loop(cond, body, init)
-    labels = jnp.where(out.strict, out.labels, assign(X, out.centres)[0])
-    return KMeansParams(centres=out.centres, labels=labels,
-                        inertia=_inertia(X, out.centres, labels), n_iter=out.it,
+    return out._replace(labels=jnp.where(out.strict, out.labels, assign(X, out.centres)[0]))
+
+
+@functools.partial(jax.jit, static_argnums=(2,))
+def _lloyd(X, centres, max_iter: int, tol) -> KMeansParams:
+    """Lloyd's loop on ``X`` (already centred by the caller)."""
+    out = weighted_lloyd_loop(X, jnp.ones(X.shape[0], X.dtype), centres, max_iter,
+                              _tolerance(X, tol))
+    return KMeansParams(centres=out.centres, labels=out.labels,
+                        inertia=_inertia(X, out.centres, out.labels), n_iter=out.it,
                         inertia_history=out.history)
 
 
