@@ -40,6 +40,8 @@ from tqdm import tqdm
 
 from jaxml.classical import gp, linear, metrics, model_selection, neighbors, svm
 from jaxml.experiment import (
+    best_time,
+    first_and_steady,
     machine_line,
     main_for,
     markdown_table,
@@ -144,33 +146,6 @@ def _smooth(rng, n, d):
     return X, (f + 0.1 * rng.normal(size=n)).astype(np.float32)
 
 
-# ---------------------------------------------------------------------------- timing
-
-
-def _time(fn, repeats):
-    """Best wall time of ``repeats`` calls and the last result."""
-    best, out = np.inf, None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = jax.block_until_ready(fn())
-        best = min(best, time.perf_counter() - t0)
-    return best, out
-
-
-def _time_jax(fn, repeats):
-    """(first call, best steady-state call, result) of a jitted ``fn``.
-
-    The first call after clearing JAX's caches is trace + compile + run, what a user waits
-    for in a fresh process; the steady state is the best of ``repeats`` further calls.
-    """
-    jax.clear_caches()
-    t0 = time.perf_counter()
-    jax.block_until_ready(fn())
-    first = time.perf_counter() - t0
-    steady, out = _time(fn, repeats)
-    return first, steady, out
-
-
 # ----------------------------------------------------------------------------- tasks
 
 
@@ -182,8 +157,8 @@ def _task_ridge(rng, c):
     est = linear.ridge(alpha=1.0)
     fit = jax.jit(est.fit)
     Xj, yj = jnp.asarray(Xtr), jnp.asarray(ytr)
-    first, ours, params = _time_jax(lambda: fit(Xj, yj), c.repeats)
-    sk_time, sk = _time(lambda: Ridge(alpha=1.0).fit(Xtr.astype(np.float64), ytr), c.repeats)
+    first, ours, params = first_and_steady(lambda: fit(Xj, yj), c.repeats)
+    sk_time, sk = best_time(lambda: Ridge(alpha=1.0).fit(Xtr.astype(np.float64), ytr), c.repeats)
     ours_r2 = float(metrics.r2(yte, est.predict(params, Xte)))
     return dict(fit_ours=ours, fit_sklearn=sk_time, first=first,
                 acc_ours=ours_r2, acc_sklearn=sk.score(Xte, yte))
@@ -197,8 +172,8 @@ def _task_logistic(rng, c):
     est = linear.logistic_regression(C=1.0, n_classes=2)
     fit = jax.jit(est.fit)
     Xj, yj = jnp.asarray(Xtr), jnp.asarray(ytr)
-    first, ours, params = _time_jax(lambda: fit(Xj, yj), c.repeats)
-    sk_time, sk = _time(lambda: LogisticRegression(C=1.0, max_iter=1000).fit(
+    first, ours, params = first_and_steady(lambda: fit(Xj, yj), c.repeats)
+    sk_time, sk = best_time(lambda: LogisticRegression(C=1.0, max_iter=1000).fit(
         Xtr.astype(np.float64), ytr), c.repeats)
     return dict(fit_ours=ours, fit_sklearn=sk_time, first=first,
                 acc_ours=float(metrics.accuracy(yte, est.predict(params, Xte))),
@@ -214,9 +189,9 @@ def _task_knn(rng, c):
     params = est.fit(jnp.asarray(Xtr), jnp.asarray(ytr))
     predict = jax.jit(est.predict)
     Qj = jnp.asarray(Q)
-    first, ours, pred = _time_jax(lambda: predict(params, Qj), c.repeats)
+    first, ours, pred = first_and_steady(lambda: predict(params, Qj), c.repeats)
     sk = KNeighborsClassifier(n_neighbors=c.k_neighbors).fit(Xtr, ytr)
-    sk_time, sk_pred = _time(lambda: sk.predict(Q), c.repeats)
+    sk_time, sk_pred = best_time(lambda: sk.predict(Q), c.repeats)
     return dict(predict_ours=ours, predict_sklearn=sk_time, first=first,
                 acc_ours=float(np.mean(np.asarray(pred) == yq)), acc_sklearn=float(np.mean(sk_pred == yq)))
 
@@ -229,8 +204,8 @@ def _task_svc(rng, c):
     est = svm.svc(C=1.0, kernel="rbf", gamma="scale", n_classes=2)
     fit = jax.jit(est.fit)
     Xj, yj = jnp.asarray(Xtr), jnp.asarray(ytr)
-    first, ours, params = _time_jax(lambda: fit(Xj, yj), c.repeats_heavy)
-    sk_time, sk = _time(lambda: SVC(C=1.0, kernel="rbf", gamma="scale").fit(Xtr, ytr), c.repeats_heavy)
+    first, ours, params = first_and_steady(lambda: fit(Xj, yj), c.repeats_heavy)
+    sk_time, sk = best_time(lambda: SVC(C=1.0, kernel="rbf", gamma="scale").fit(Xtr, ytr), c.repeats_heavy)
     return dict(fit_ours=ours, fit_sklearn=sk_time, first=first,
                 acc_ours=float(metrics.accuracy(yte, est.predict(params, Xte))),
                 acc_sklearn=sk.score(Xte, yte))
@@ -245,9 +220,9 @@ def _task_gpr(rng, c):
     est = gp.gp_regression(length_scale=1.0, signal_variance=1.0, noise_variance=0.1)
     fit = jax.jit(est.fit)
     Xj, yj = jnp.asarray(Xtr), jnp.asarray(ytr)
-    first, ours, params = _time_jax(lambda: fit(Xj, yj), c.repeats_heavy)
+    first, ours, params = first_and_steady(lambda: fit(Xj, yj), c.repeats_heavy)
     kernel = ConstantKernel(1.0) * RBF(1.0) + WhiteKernel(0.1)
-    sk_time, sk = _time(lambda: GaussianProcessRegressor(kernel, random_state=0).fit(
+    sk_time, sk = best_time(lambda: GaussianProcessRegressor(kernel, random_state=0).fit(
         Xtr.astype(np.float64), ytr), c.repeats_heavy)
     return dict(fit_ours=ours, fit_sklearn=sk_time, first=first,
                 acc_ours=float(metrics.r2(yte, est.predict(params, Xte))),
@@ -282,7 +257,7 @@ def _ours_search(model, X, y, grid, folds, c, repeats):
         best = jnp.argmax(mean)
         return mean, best, refit(gridj[best], Xj, yj)
 
-    first, steady, (mean, best, _) = _time_jax(search, repeats)
+    first, steady, (mean, best, _) = first_and_steady(search, repeats)
     return dict(first=first, steady=steady, mean=np.asarray(mean, dtype=float),
                 best=int(best), best_score=float(mean[best]))
 
@@ -307,7 +282,7 @@ def _peer_search(model, peer, X, y, grid, splits, c, repeats):
         make = lambda: LogisticRegressionCV(  # noqa: E731
             Cs=grid64, cv=splits, scoring=scorer, tol=c.logistic_tol, max_iter=c.logistic_max_iter,
             n_jobs=c.n_jobs, refit=True, l1_ratios=(0.0,), use_legacy_attributes=False)
-    seconds, est = _time(lambda: make().fit(X.astype(np.float64), y), repeats)
+    seconds, est = best_time(lambda: make().fit(X.astype(np.float64), y), repeats)
     if peer == "gridsearchcv":
         mean, chosen = est.cv_results_["mean_test_score"], est.best_params_[name]
     elif peer == "ridgecv":

@@ -40,6 +40,7 @@ from jaxml.experiment import (
     require_modules,
     save_figure,
     target_met,
+    timed,
     write_results,
 )
 
@@ -148,12 +149,6 @@ def _peer(name: str, config: Config, learning_rate=None, reg_lambda=None):
         min_samples_leaf=config.min_samples_leaf, early_stopping=False)
 
 
-def _timed(fn):
-    t0 = time.perf_counter()
-    out = jax.block_until_ready(fn())
-    return time.perf_counter() - t0, out
-
-
 def _size(config: Config, n: int, seed: int) -> dict:
     """Our fit (first and second call), predict, and every peer's, on one data set."""
     from threadpoolctl import threadpool_limits
@@ -163,17 +158,17 @@ def _size(config: Config, n: int, seed: int) -> dict:
     fit, predict = jax.jit(est.fit), jax.jit(est.predict)
     key = jax.random.PRNGKey(seed)
     jax.clear_caches()
-    first, model = _timed(lambda: fit(key, Xtr, ytr))
-    steady, model = _timed(lambda: fit(key, Xtr, ytr))
-    predict_first, _ = _timed(lambda: predict(model, Xte))
-    predict_steady, pred = _timed(lambda: predict(model, Xte))
+    first, model = timed(lambda: fit(key, Xtr, ytr))
+    steady, model = timed(lambda: fit(key, Xtr, ytr))
+    predict_first, _ = timed(lambda: predict(model, Xte))
+    predict_steady, pred = timed(lambda: predict(model, Xte))
     out = {"ours": dict(fit=first, fit_steady=steady, predict=predict_first,
                         predict_steady=predict_steady, acc=float(np.mean(np.asarray(pred) == yte)))}
     with threadpool_limits(config.threads):
         for name in config.peers:
             peer = _peer(name, config)
-            t_fit, _ = _timed(lambda: peer.fit(Xtr, ytr))
-            t_pred, p = _timed(lambda: peer.predict(Xte))
+            t_fit, _ = timed(lambda: peer.fit(Xtr, ytr))
+            t_pred, p = timed(lambda: peer.predict(Xte))
             out[name] = dict(fit=t_fit, predict=t_pred,
                              acc=float(np.mean(np.asarray(p).reshape(-1).astype(int) == yte)))
     return out
@@ -194,7 +189,7 @@ def _sweep(config: Config, seed: int) -> dict:
 
     swept = jax.jit(jax.vmap(one))
     jax.clear_caches()
-    ours_s, preds = _timed(lambda: swept(jnp.asarray(rates), jnp.asarray(lams)))
+    ours_s, preds = timed(lambda: swept(jnp.asarray(rates), jnp.asarray(lams)))
     ours_acc = np.mean(np.asarray(preds) == yte[None], axis=1)
     peer_acc = []
     with threadpool_limits(config.threads):
@@ -237,7 +232,7 @@ def _profile(config: Config, n: int, seed: int) -> dict:
                       ("split_search", lambda: search(hist, totals)),
                       ("tree", lambda: tree(codes, stats))):
         fn()
-        out[label] = min(_timed(fn)[0] for _ in range(3))
+        out[label] = min(timed(fn)[0] for _ in range(3))
     return out
 
 

@@ -2,7 +2,8 @@
 
 ``DecisionTreeClassifier``/``DecisionTreeRegressor`` wrap :mod:`jaxml.classical.trees`,
 ``RandomForest*`` and ``ExtraTrees*`` wrap :mod:`jaxml.classical.forests`,
-``GradientBoosting*`` wrap :mod:`jaxml.classical.boosting` and ``Stacking*`` wrap
+``GradientBoosting*`` wrap :mod:`jaxml.classical.boosting`, ``HistGradientBoosting*``
+wrap :mod:`jaxml.classical.hist_boosting` and ``Stacking*`` wrap
 :mod:`jaxml.classical.stacking`. They follow scikit-learn's estimator contract like the
 other :mod:`jaxml.sklearn` classes: ``__init__`` only stores its keyword arguments,
 ``fit`` validates with ``validate_data``, fits the pure estimator **in float64** (jitted
@@ -18,17 +19,19 @@ Differences from scikit-learn, common to all classes:
 * ``max_depth`` fixes the array layout of a tree (``2^(max_depth+1) - 1`` nodes), so it
   is a static int in ``1..20``; ``None`` ("grow until the leaves are pure") raises a
   ``ValueError``. Defaults are the pure factories': 5 for a single tree, 10 for the
-  forests, 3 for boosting.
+  forests, 3 for boosting. ``HistGradientBoosting*`` grow to ``max_leaf_nodes`` leaves
+  instead, and their ``max_depth`` is scikit-learn's (None: unbounded).
 * Randomness comes from a JAX key made from ``random_state`` (an int, default 0; None
   means 0 and a ``numpy.random.RandomState`` gives one draw), so every fit is
   deterministic. The same ``random_state`` does not give scikit-learn's trees.
-* No ``n_jobs``, ``verbose``, ``warm_start``, ``max_leaf_nodes``, ``splitter`` or
-  ``class_weight``; only dense input. Only the decision trees take ``sample_weight``
-  (integer weights equal repeated rows there). The forests do not (bootstrap draws count
-  rows), nor stacking, nor boosting: its gradients are sums of floats, so a split that
-  ties exactly with another under weights may not tie under repeated rows, and the
-  tie-break then differs — weights would not be equivalent to repetitions, which
-  scikit-learn's checks require of an estimator with ``sample_weight``.
+* No ``n_jobs``, ``verbose``, ``warm_start`` or ``splitter``; ``max_leaf_nodes`` and
+  ``class_weight`` only in ``HistGradientBoosting*``; only dense input. Only the
+  decision trees take ``sample_weight`` (integer weights equal repeated rows there).
+  The forests do not (bootstrap draws count rows), nor stacking, nor boosting: its
+  gradients are sums of floats, so a split that ties exactly with another under weights
+  may not tie under repeated rows, and the tie-break then differs — weights would not
+  be equivalent to repetitions, which scikit-learn's checks require of an estimator with
+  ``sample_weight``.
 * Classifiers need at least two classes in ``y`` (the pure classifiers do); scikit-learn's
   trees and forests also fit a single class.
 """
@@ -43,14 +46,24 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
 
-from jaxml.classical import boosting, forests, linear, stacking, trees
-from jaxml.core import Classifier, Regressor, check_bool, check_int, check_option
+from jaxml.classical import boosting, forests, hist_boosting, linear, stacking, trees
+from jaxml.classical.histograms import hist_feature_importances
+from jaxml.core import (
+    Classifier,
+    Regressor,
+    check_bool,
+    check_int,
+    check_option,
+    check_positive,
+    check_range,
+)
 from jaxml.sklearn.linear import (
     LogisticRegression,
     Ridge,
@@ -71,6 +84,8 @@ __all__ = [
     "ExtraTreesRegressor",
     "GradientBoostingClassifier",
     "GradientBoostingRegressor",
+    "HistGradientBoostingClassifier",
+    "HistGradientBoostingRegressor",
     "StackingClassifier",
     "StackingRegressor",
 ]
@@ -154,18 +169,21 @@ class _TreeModel(BaseEstimator):
     _stochastic = False  # the pure fit takes a PRNG key first
     _params_attr = "tree_"
     _min_classes = 2  # the pure classifiers need two classes
+    _ensure_all_finite = True  # "allow-nan" where NaN marks a missing value
 
     def _spec(self, n_classes, n_features):
         """``(factory, hyperparameters)`` of the pure estimator."""
         raise TypeError("subclasses define _spec")
 
     def _validate(self, X, y):
+        finite = self._ensure_all_finite
         if is_classifier(self):
-            X, y = validate_data(self, X, y, dtype=np.float64)
+            X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=finite)
             target = encode_labels(self, y, min_classes=self._min_classes)
             self.n_classes_ = int(self.classes_.size)
             return X, target, self.n_classes_
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True,
+                             ensure_all_finite=finite)
         return X, y, None
 
     def _fit(self, X, y, sample_weight=None):
@@ -186,7 +204,8 @@ class _TreeModel(BaseEstimator):
 
     def _call(self, name, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_data(self, X, dtype=np.float64, reset=False,
+                          ensure_all_finite=self._ensure_all_finite)
         factory, config = self._fitted_spec
         return _call_x64(factory, config, name, getattr(self, self._params_attr), X)
 
@@ -752,7 +771,22 @@ class GradientBoostingClassifier(_ClassifierMethods, _GradientBoosting):
         return self._call("decision_function", X)
 
 
-class GradientBoostingRegressor(_RegressorMethods, _GradientBoosting):
+class _BoostingRegressorMethods(_RegressorMethods):
+    """``predict`` and the ``y >= 0`` check of ``loss="poisson"`` (both boostings)."""
+
+    def _validate(self, X, y):
+        X, y, n_classes = super()._validate(X, y)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError("loss='poisson' needs y >= 0; some value(s) of y are negative")
+        return X, y, n_classes
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.positive_only = self.loss == "poisson"
+        return tags
+
+
+class GradientBoostingRegressor(_BoostingRegressorMethods, _GradientBoosting):
     """Gradient-boosted regression trees
     (:func:`jaxml.classical.boosting.gradient_boosting_regressor`).
 
@@ -823,16 +857,413 @@ class GradientBoostingRegressor(_RegressorMethods, _GradientBoosting):
             quantile_alpha=self.quantile_alpha,
         )
 
-    def _validate(self, X, y):
-        X, y, n_classes = super()._validate(X, y)
-        if self.loss == "poisson" and np.any(y < 0):
-            raise ValueError("loss='poisson' needs y >= 0; some value(s) of y are negative")
-        return X, y, n_classes
+
+
+# ------------------------------------------------------------------ histogram boosting
+
+_EARLY_STOPPING_MIN_SAMPLES = 10_000  # early_stopping="auto" turns it on above this many rows
+
+
+def _dtype_categories(X):
+    """Names of the columns of a DataFrame ``X`` with a categorical dtype (none for arrays)."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns"):
+        return []
+    return [str(c) for c, dt in zip(X.columns, dtypes) if getattr(dt, "name", "") == "category"]
+
+
+class _HistGradientBoosting(_TreeModel):
+    _stochastic = True
+    _params_attr = "boosted_"
+    _ensure_all_finite = "allow-nan"  # NaN is a missing value, routed by a learned direction
+
+    def _categorical(self, n_features):
+        """``categorical_features`` as sorted feature indices."""
+        cat = self.categorical_features
+        if cat is None or (isinstance(cat, str) and cat == "from_dtype"):
+            return ()
+        cat = np.asarray(cat)
+        if cat.ndim != 1:  # another string included
+            raise ValueError("categorical_features must be None, 'from_dtype', a boolean mask, "
+                             f"feature indices or feature names, got {self.categorical_features!r}")
+        if cat.size == 0:
+            return ()
+        if cat.dtype.kind == "b":
+            if cat.size != n_features:
+                raise ValueError(f"categorical_features as a boolean mask needs one entry per "
+                                 f"feature ({n_features}), got {cat.size}")
+            return tuple(int(j) for j in np.flatnonzero(cat))
+        if cat.dtype.kind in "OUS":
+            names = getattr(self, "feature_names_in_", None)
+            if names is None:
+                raise ValueError("categorical_features given as feature names needs X with "
+                                 "feature names (a DataFrame)")
+            unknown = [str(c) for c in cat if c not in set(names)]
+            if unknown:
+                raise ValueError(f"categorical_features names {unknown} are not features of X")
+            return tuple(sorted({int(np.flatnonzero(names == c)[0]) for c in cat}))
+        if cat.dtype.kind in "iu":
+            outside = cat[(cat < 0) | (cat >= n_features)]
+            if outside.size:
+                raise ValueError(f"categorical_features index {int(outside[0])} is out of "
+                                 f"range for {n_features} features")
+            return tuple(sorted({int(j) for j in cat}))
+        raise ValueError("categorical_features must be a boolean mask, feature indices or "
+                         f"feature names, got dtype {cat.dtype}")
+
+    @staticmethod
+    def _check_category_codes(X, categorical, max_bins):
+        """The pure factory checks the codes only on concrete ``X``, and its fit is jitted."""
+        for j in categorical:
+            column = X[:, j]
+            codes = column[~np.isnan(column) & (column >= 0)]  # NaN, negative: missing
+            bad = codes[(codes != np.round(codes)) | (codes >= max_bins)]
+            if bad.size:
+                raise ValueError(
+                    f"categorical_features: feature {j} must hold integer codes "
+                    f"0..max_bins-1 (max_bins={max_bins}; NaN or negative: missing), "
+                    f"got {bad[0]!r}"
+                )
+
+    def _growth(self):
+        """``policy``/``num_leaves``/``max_depth`` of the pure factory."""
+        max_depth = self.max_depth
+        if max_depth is not None:
+            check_int(max_depth, "max_depth", minimum=1)
+        if self.max_leaf_nodes is None:
+            if max_depth is None:
+                raise ValueError(
+                    "max_leaf_nodes=None with max_depth=None (unbounded trees) is not "
+                    "supported: the tree's shape is static; give max_leaf_nodes or max_depth"
+                )
+            return {"policy": "depthwise", "max_depth": max_depth}
+        num_leaves = check_int(self.max_leaf_nodes, "max_leaf_nodes", minimum=2)
+        return {"policy": "leafwise", "num_leaves": num_leaves, "max_depth": max_depth}
+
+    def _hist_config(self, n_features):
+        for name in ("monotonic_cst", "interaction_cst"):
+            if getattr(self, name) is not None:
+                raise ValueError(f"{name} is not supported (only None), "
+                                 f"got {getattr(self, name)!r}")
+        if check_bool(self.warm_start, "warm_start"):
+            raise ValueError("warm_start=True is not supported (only False)")
+        check_positive(self.l2_regularization, "l2_regularization", strict=False)
+        check_range(self.max_features, "max_features", low=0.0, high=1.0, low_open=True)
+        n_drawn = max(1, int(np.ceil(self.max_features * n_features)))
+        return dict(
+            n_estimators=check_int(self.max_iter, "max_iter", minimum=1),
+            learning_rate=self.learning_rate,
+            **self._growth(),
+            max_bin=check_int(self.max_bins, "max_bins", minimum=2),
+            reg_lambda=self.l2_regularization,
+            min_samples_leaf=self.min_samples_leaf,
+            max_features=None if n_drawn >= n_features else n_drawn,
+            categorical_features=self._categorical(n_features),
+        )
+
+    def _early_stopping(self, n_samples):
+        """Whether this fit stops early, the hyperparameters of it checked."""
+        if not (isinstance(self.early_stopping, str) and self.early_stopping == "auto"):
+            check_bool(self.early_stopping, "early_stopping")
+        if not (isinstance(self.scoring, str) and self.scoring == "loss"):
+            raise ValueError("scoring must be 'loss' (the only one supported), "
+                             f"got {self.scoring!r}")
+        check_int(self.n_iter_no_change, "n_iter_no_change", minimum=1)
+        fraction = self.validation_fraction
+        if isinstance(fraction, numbers.Integral) and not isinstance(fraction, bool):
+            check_int(fraction, "validation_fraction", minimum=1)
+        elif fraction is not None:
+            check_range(fraction, "validation_fraction", low=0.0, high=1.0, low_open=True,
+                        high_open=True)
+        if isinstance(self.early_stopping, str):
+            return n_samples > _EARLY_STOPPING_MIN_SAMPLES
+        return bool(self.early_stopping)
+
+    def fit(self, X, y):
+        """Bin ``X`` and boost ``max_iter`` rounds (one jitted ``lax.scan``), with early
+        stopping on a held-out ``validation_fraction`` when it is on; returns ``self``.
+        No ``sample_weight`` (see the class docstring)."""
+        if isinstance(self.categorical_features, str) and _dtype_categories(X):
+            raise ValueError(
+                f"categorical_features='from_dtype': the categorical columns "
+                f"{_dtype_categories(X)} are not supported; encode them as integer codes "
+                "0..max_bins-1 and pass their indices as categorical_features"
+            )
+        X, target, n_classes = self._validate(X, y)
+        n, d = X.shape
+        factory, config = self._spec(n_classes, d)
+        self._check_category_codes(X, config["categorical_features"], config["max_bin"])
+        seed = _seed(self.random_state)
+        self.do_early_stopping_ = self._early_stopping(n)
+        weights = self._class_weights(target)
+        args = (_key(seed), X, target, weights)
+        if self.do_early_stopping_:
+            config = dict(config, n_iter_no_change=self.n_iter_no_change)
+            if self.validation_fraction is not None:
+                stratify = target if n_classes is not None else None
+                rows = np.arange(n)
+                train, val = train_test_split(rows, test_size=self.validation_fraction,
+                                              stratify=stratify, random_state=seed)
+                args = (_key(seed), X[train], target[train],
+                        None if weights is None else weights[train], (X[val], target[val]))
+            else:  # scikit-learn's validation_fraction=None: stop on the training loss
+                args = (*args, (X, target))
+        params = _fit_x64(factory, config, *args)
+        self._fitted_spec = (factory, config)
+        self.boosted_ = params
+        self._after_fit(params, target)
+        return self
+
+    def _class_weights(self, target):
+        """Per-sample weights of ``class_weight`` (classifier), else None."""
+
+    def _after_fit(self, params, target):
+        self.n_iter_ = int(params.n_rounds_used)
+        kept = slice(0, self.n_iter_ + 1)
+        self.train_score_ = -params.train_loss[kept]
+        self.validation_score_ = (-params.eval_loss[kept] if self.do_early_stopping_
+                                  else np.empty(0))
+        rounds = jax.tree.map(lambda a: a[: self.n_iter_], params.trees)
+        self.feature_importances_ = call_x64(hist_feature_importances, rounds)
+        categorical = self._fitted_spec[1]["categorical_features"]
+        mask = np.isin(np.arange(self.n_features_in_), categorical)
+        self.is_categorical_ = mask if categorical else None
+        self.n_trees_per_iteration_ = max(int(params.n_classes), 1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.positive_only = self.loss == "poisson"
+        tags.input_tags.allow_nan = True
         return tags
+
+
+_HIST_DOC = """
+    The trees are :mod:`jaxml.classical.histograms`': every feature binned once at fit
+    into at most ``max_bins`` bins (the midpoints between distinct values when there are
+    that few, else exact quantiles; scikit-learn takes quantiles of a 200 000-row
+    subsample), split search on per-node gradient histograms, best-first (leaf-wise)
+    growth to ``max_leaf_nodes`` leaves, NaN routed by a learned default direction
+    (where a node saw none, to its larger child, as scikit-learn), categorical splits by
+    sorting categories on ``G/(H + 10)``. Leaves take the Newton step
+    ``-G/(H + l2_regularization)`` shrunk by ``learning_rate``, as scikit-learn's.
+
+    Args:
+      learning_rate: shrinkage of every tree.
+      max_iter: boosting rounds (static; the pure factory's ``n_estimators``).
+      max_leaf_nodes: leaves of every tree (static; ``num_leaves``, best-first growth).
+        None grows complete trees level by level to ``max_depth`` (the same trees:
+        without a leaf bound the growth order does not matter), which then must be an
+        int ``<= 16``; None for both is not supported (the shapes are static).
+      max_depth: bound on the depth (edges from the root), None for none.
+      min_samples_leaf: least samples of a child (default 20, as scikit-learn).
+      l2_regularization: L2 penalty on the leaf weights (``reg_lambda``; default 0).
+      max_features: fraction of the features drawn at random **per tree** (LightGBM's
+        ``feature_fraction``, ``ceil(max_features * n_features)`` of them); scikit-learn
+        draws them per split.
+      max_bins: bins of non-missing values per feature (``max_bin``); missing values get
+        one more.
+      categorical_features: None or ``"from_dtype"`` (no categorical feature: columns of
+        a pandas categorical dtype raise a ``ValueError``, as jaxml takes integer codes,
+        not categories), a boolean mask, or feature indices or names (names need a
+        DataFrame). Those features must hold integer codes ``0..max_bins-1``; NaN and
+        negative codes are missing. A category no training row of a node holds (one
+        unseen at fit included) goes to its right child; scikit-learn sends categories
+        unseen at fit with the missing values.
+      early_stopping: ``"auto"`` (on above 10 000 samples, as scikit-learn), True or
+        False. When on, ``validation_fraction`` of the rows (a float in (0, 1) or a count;
+        stratified for the classifier; None: the training rows) are held out and the
+        rounds are cut at the least validation loss once ``n_iter_no_change`` rounds in a
+        row have not improved on it. All ``max_iter`` rounds are still computed (one
+        ``lax.scan``), and unlike scikit-learn, which keeps ``n_iter_no_change`` rounds
+        past the best, the model ends at the best round; there is no ``tol`` (any
+        decrease is an improvement).
+      scoring: ``"loss"`` only (the validation loss); scorers and None raise.
+      random_state: seed of the JAX key (the ``max_features`` draws) and of the
+        validation split (see the module docstring; default 0).
+      monotonic_cst, interaction_cst: only None; warm_start: only False.
+
+    Not supported (no such argument): ``tol`` (see ``early_stopping``), ``verbose``,
+    ``sample_weight`` in ``fit`` (as :class:`GradientBoostingClassifier`, and here zero
+    weights would also move the bin edges and ``min_samples_leaf`` counts rows, so
+    weights are not repetitions — scikit-learn's own check of that fails for its
+    histogram boosting too), ``staged_predict``/``staged_decision_function`` (nor the
+    :class:`GradientBoostingClassifier` wrappers have them; see
+    :func:`jaxml.classical.boosting.staged_decision`), ``X_val``/``y_val`` in ``fit``.
+    In a ``Stacking*`` layer the estimator fits without early stopping.
+"""
+
+
+class HistGradientBoostingClassifier(_ClassifierMethods, _HistGradientBoosting):
+    __doc__ = """Histogram gradient boosting for classification
+    (:func:`jaxml.classical.hist_boosting.hist_gradient_boosting_classifier`).
+
+    With two classes one tree per round on the margin (``decision_function`` is
+    ``(n,)``, positive favours ``classes_[1]``), with more ``n_classes_`` trees per round
+    on the softmax (``decision_function`` is ``(n, n_classes_)``). Randomness only comes
+    in with ``max_features < 1`` or early stopping, so the default fit is deterministic.
+    """ + _HIST_DOC + """
+    The classifier also takes ``loss`` (``"log_loss"`` only) and ``class_weight``:
+    None, ``"balanced"`` (``n_samples / (n_classes * count)``, from all rows before the
+    validation split) or a dict ``{label: weight}`` (missing labels: 1), every weight
+    finite and ``> 0``. The weights scale the rows' gradients and Hessians, the initial
+    score and the bin quantiles; the validation loss of early stopping is unweighted
+    (scikit-learn's is weighted).
+
+    Attributes: ``classes_``, ``n_classes_``, ``n_features_in_``, ``boosted_`` (the
+    :class:`jaxml.classical.boosting.Boosted`; ``design`` holds the bins), ``n_iter_``
+    (rounds kept), ``n_trees_per_iteration_``, ``do_early_stopping_``, ``train_score_``
+    and ``validation_score_`` (minus the mean loss before and after each kept round;
+    ``train_score_`` always, ``validation_score_`` only with early stopping, else empty;
+    scikit-learn's ``train_score_`` is empty without it too), ``is_categorical_`` and,
+    beyond scikit-learn, ``feature_importances_`` (total split gain per feature over the
+    kept rounds, normalised to sum 1: LightGBM's ``importance_type="gain"``).
+    """
+
+    def __init__(
+        self,
+        loss="log_loss",
+        *,
+        learning_rate=0.1,
+        max_iter=100,
+        max_leaf_nodes=31,
+        max_depth=None,
+        min_samples_leaf=20,
+        l2_regularization=0.0,
+        max_features=1.0,
+        max_bins=255,
+        categorical_features="from_dtype",
+        monotonic_cst=None,
+        interaction_cst=None,
+        warm_start=False,
+        early_stopping="auto",
+        scoring="loss",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        random_state=0,
+        class_weight=None,
+    ):
+        self.loss = loss
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.max_leaf_nodes = max_leaf_nodes
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.l2_regularization = l2_regularization
+        self.max_features = max_features
+        self.max_bins = max_bins
+        self.categorical_features = categorical_features
+        self.monotonic_cst = monotonic_cst
+        self.interaction_cst = interaction_cst
+        self.warm_start = warm_start
+        self.early_stopping = early_stopping
+        self.scoring = scoring
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.class_weight = class_weight
+
+    def _spec(self, n_classes, n_features):
+        check_option(self.loss, "loss", ("log_loss",))
+        return hist_boosting.hist_gradient_boosting_classifier, dict(
+            self._hist_config(n_features),
+            loss="log_loss" if n_classes == 2 else "softmax",
+            n_classes=n_classes,
+        )
+
+    def _class_weights(self, target):
+        class_weight = self.class_weight
+        if class_weight is None:
+            return None
+        if isinstance(class_weight, dict):
+            per_class = np.array([float(class_weight.get(c, 1.0)) for c in self.classes_])
+        elif isinstance(class_weight, str) and class_weight == "balanced":
+            counts = np.bincount(target, minlength=self.n_classes_)
+            per_class = target.size / (self.n_classes_ * counts)
+        else:
+            raise ValueError("class_weight must be None, 'balanced' or a dict "
+                             f"{{label: weight}}, got {class_weight!r}")
+        if not np.all(np.isfinite(per_class) & (per_class > 0)):
+            raise ValueError(f"class_weight must give every class a finite weight > 0, "
+                             f"got {class_weight!r}")
+        return per_class[target]
+
+    def decision_function(self, X):
+        """Raw margins: ``(n,)`` for two classes, else ``(n, n_classes_)``."""
+        return self._call("decision_function", X)
+
+
+class HistGradientBoostingRegressor(_BoostingRegressorMethods, _HistGradientBoosting):
+    __doc__ = """Histogram gradient boosting for regression
+    (:func:`jaxml.classical.hist_boosting.hist_gradient_boosting_regressor`).
+
+    Second-order trees for squared error and Poisson (log link; ``y >= 0``; ``predict``
+    returns the mean), first-order ones (``h = 1``) started from the weighted median
+    (quantile) for absolute error and quantile: their leaves are the shrunk mean negative
+    gradient, where scikit-learn refits each leaf to the median (quantile) of its
+    residuals. Without ``max_features < 1`` or early stopping the fit is deterministic.
+    """ + _HIST_DOC + """
+    The regressor also takes ``loss`` (``"squared_error"``, ``"absolute_error"``,
+    ``"quantile"`` or ``"poisson"``; scikit-learn's ``"gamma"`` raises) and
+    ``quantile`` (the level of ``loss="quantile"``, required for it).
+
+    Attributes: ``n_features_in_``, ``boosted_``, ``n_iter_``,
+    ``n_trees_per_iteration_`` (1), ``do_early_stopping_``, ``train_score_``,
+    ``validation_score_``, ``is_categorical_``, ``feature_importances_`` (as
+    :class:`HistGradientBoostingClassifier`).
+    """
+
+    def __init__(
+        self,
+        loss="squared_error",
+        *,
+        quantile=None,
+        learning_rate=0.1,
+        max_iter=100,
+        max_leaf_nodes=31,
+        max_depth=None,
+        min_samples_leaf=20,
+        l2_regularization=0.0,
+        max_features=1.0,
+        max_bins=255,
+        categorical_features="from_dtype",
+        monotonic_cst=None,
+        interaction_cst=None,
+        warm_start=False,
+        early_stopping="auto",
+        scoring="loss",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        random_state=0,
+    ):
+        self.loss = loss
+        self.quantile = quantile
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.max_leaf_nodes = max_leaf_nodes
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.l2_regularization = l2_regularization
+        self.max_features = max_features
+        self.max_bins = max_bins
+        self.categorical_features = categorical_features
+        self.monotonic_cst = monotonic_cst
+        self.interaction_cst = interaction_cst
+        self.warm_start = warm_start
+        self.early_stopping = early_stopping
+        self.scoring = scoring
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+
+    def _spec(self, n_classes, n_features):
+        check_option(self.loss, "loss", ("squared_error", "absolute_error", "quantile", "poisson"))
+        config = dict(self._hist_config(n_features), loss=self.loss)
+        if self.loss == "quantile":
+            if self.quantile is None:
+                raise ValueError("loss='quantile' needs quantile, a float in (0, 1)")
+            check_range(self.quantile, "quantile", low=0.0, high=1.0, low_open=True,
+                        high_open=True)
+            config["quantile_alpha"] = float(self.quantile)
+        return hist_boosting.hist_gradient_boosting_regressor, config
 
 
 # ---------------------------------------------------------------------------- stacking
@@ -844,6 +1275,8 @@ def _layer_spec(est, n_classes, n_features, where):
     if not isinstance(est, BaseEstimator) or is_classifier(est) != (n_classes is not None):
         kind = "classifier" if n_classes is not None else "regressor"
         raise TypeError(f"{where} must be a jaxml.sklearn {kind}, got {est!r}")
+    if isinstance(est, HistGradientBoostingClassifier) and est.class_weight is not None:
+        raise TypeError(f"{where}: class_weight is not supported in stacking")
     if isinstance(est, _TreeModel) and not isinstance(est, _Stacking):
         factory, config = est._spec(n_classes, n_features)
         return factory, config, _seed(est.random_state) if est._stochastic else None

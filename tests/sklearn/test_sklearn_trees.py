@@ -8,15 +8,25 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from sklearn import ensemble as sk_ensemble
 from sklearn import tree as sk_tree
 from sklearn.base import clone
+from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from jaxml.classical import boosting, forests, linear, stacking, trees
+from jaxml.classical import (
+    boosting,
+    forests,
+    hist_boosting,
+    histograms,
+    linear,
+    stacking,
+    trees,
+)
 from jaxml.core import Classifier
 from jaxml.sklearn import linear as jl
 from jaxml.sklearn import trees as jt
@@ -30,15 +40,17 @@ ALL = [
     jt.ExtraTreesRegressor(n_estimators=5),
     jt.GradientBoostingClassifier(n_estimators=10),
     jt.GradientBoostingRegressor(n_estimators=10),
+    jt.HistGradientBoostingClassifier(max_iter=10, min_samples_leaf=5),
+    jt.HistGradientBoostingRegressor(max_iter=10, min_samples_leaf=5),
     jt.StackingClassifier(),
     jt.StackingRegressor(),
 ]
 
 
-# 549 checks, all passing with no expected failures (10 array-API ones skip themselves
+# 655 checks, all passing with no expected failures (12 array-API ones skip themselves
 # without SCIPY_ARRAY_API). Every fit compiles once per input shape and configuration,
 # and a tree program takes 5-15 s to compile on 2 cores (DecisionTreeClassifier's checks
-# alone: 138 s), so the sweep is slow: ~14 min with -n 2 on a 2-core machine at load 3-5
+# alone: 138 s; the 106 of HistGradientBoosting*: about 3.5 min), so the sweep is slow: ~14 min with -n 2 on a 2-core machine at load 3-5
 # with a cold XLA cache, 3 min with a warm one.
 @pytest.mark.slow
 @parametrize_with_checks(ALL)
@@ -207,6 +219,155 @@ def test_stacking_equals_the_pure_stacking(data):
         proba = np.asarray(pure.predict_proba(params, jnp.asarray(Q)))
     np.testing.assert_array_equal(ours.predict_proba(Q), proba)
     np.testing.assert_array_equal(ours.predict(Q), ours.classes_[proba.argmax(axis=1)])
+
+
+# ------------------------------------------------------------ histogram boosting
+
+
+def _with_missing_and_categories(X, rng):
+    """``X`` with NaN in feature 0 and integer category codes 0..4 in feature 3."""
+    X = X.copy()
+    X[:, 3] = rng.integers(0, 5, size=len(X))
+    X[rng.random(len(X)) < 0.15, 0] = np.nan
+    return X
+
+
+@pytest.fixture(scope="module")
+def hist_data(data):
+    X, labels, codes, t, _, Q = data
+    rng = np.random.default_rng(5)
+    X, Q = _with_missing_and_categories(X, rng), _with_missing_and_categories(Q, rng)
+    Q[0, 3] = 7  # a category unseen at fit (it goes right at every categorical split)
+    return X, labels, codes, t, Q
+
+
+def test_hist_boosting_equals_the_pure_estimators(hist_data):
+    """The wrappers' fits are the pure factories' under the mapped hyperparameters:
+    leafwise trees for ``max_leaf_nodes``, the per-tree feature draw of
+    ``max_features``, categorical codes and NaN, softmax for three classes, and early
+    stopping on the split scikit-learn's ``train_test_split`` makes."""
+    X, labels, codes, t, Q = hist_data
+    ours = jt.HistGradientBoostingClassifier(
+        max_iter=8, max_leaf_nodes=6, min_samples_leaf=5, l2_regularization=0.5,
+        max_features=0.5, categorical_features=[3], random_state=3).fit(X, labels)
+    est, params = _pure(hist_boosting.hist_gradient_boosting_classifier,
+                        dict(n_estimators=8, policy="leafwise", num_leaves=6, max_depth=None,
+                             min_samples_leaf=5, reg_lambda=0.5, max_features=2,
+                             categorical_features=(3,), loss="softmax", n_classes=3),
+                        KEY, X, codes)
+    np.testing.assert_array_equal(ours.classes_, ["low", "mid", "top"])
+    assert ours.n_iter_ == 8 and ours.n_trees_per_iteration_ == 3
+    assert ours.train_score_.shape == (9,) and ours.validation_score_.shape == (0,)
+    np.testing.assert_array_equal(ours.is_categorical_, [False, False, False, True])
+    np.testing.assert_array_equal(ours.predict_proba(Q), _x64(est.predict_proba, params, Q))
+    np.testing.assert_array_equal(ours.decision_function(Q),
+                                  _x64(est.decision_function, params, Q))
+    np.testing.assert_array_equal(ours.predict(Q), ours.classes_[_x64(est.predict, params, Q)])
+    np.testing.assert_array_equal(ours.feature_importances_,
+                                  _x64(histograms.hist_feature_importances, params.trees))
+    assert ours.feature_importances_.sum() == pytest.approx(1.0)
+
+    ours = jt.HistGradientBoostingRegressor(
+        max_iter=40, max_leaf_nodes=4, min_samples_leaf=5, learning_rate=0.5,
+        early_stopping=True, validation_fraction=0.3, n_iter_no_change=2,
+        random_state=3).fit(X, t)
+    X_tr, X_val, t_tr, t_val = train_test_split(X, t, test_size=0.3, random_state=3)
+    est, params = _pure(hist_boosting.hist_gradient_boosting_regressor,
+                        dict(n_estimators=40, policy="leafwise", num_leaves=4, max_depth=None,
+                             min_samples_leaf=5, learning_rate=0.5, reg_lambda=0.0,
+                             n_iter_no_change=2),
+                        KEY, X_tr, t_tr, None, (X_val, t_val))
+    assert ours.do_early_stopping_ and ours.n_iter_ == int(params.n_rounds_used) < 40
+    np.testing.assert_array_equal(ours.validation_score_,
+                                  -np.asarray(params.eval_loss)[: ours.n_iter_ + 1])
+    np.testing.assert_array_equal(ours.predict(Q), _x64(est.predict, params, Q))
+
+
+def test_hist_boosting_binary_depthwise_class_weight_equals_the_pure_estimator(hist_data):
+    """``max_leaf_nodes=None`` grows depthwise; ``class_weight`` is the pure fit's
+    ``sample_weight``."""
+    X, labels, _, _, Q = hist_data
+    # binary, depthwise: one tree per round on the margin; "balanced" class weights are
+    # n / (2 * count) per row
+    yb = labels == "top"
+    ours = jt.HistGradientBoostingClassifier(max_iter=8, max_leaf_nodes=None, max_depth=2,
+                                             min_samples_leaf=5,
+                                             class_weight="balanced").fit(X, yb)
+    balanced = (len(yb) / (2 * np.bincount(yb.astype(int))))[yb.astype(int)]
+    est, params = _pure(hist_boosting.hist_gradient_boosting_classifier,
+                        dict(n_estimators=8, policy="depthwise", max_depth=2, min_samples_leaf=5,
+                             reg_lambda=0.0, loss="log_loss", n_classes=2),
+                        jax.random.PRNGKey(0), X, yb.astype(np.int32), balanced)
+    z = ours.decision_function(Q)
+    assert z.shape == (30,) and ours.is_categorical_ is None
+    np.testing.assert_array_equal(z, _x64(est.decision_function, params, Q))
+    np.testing.assert_array_equal(ours.predict(Q), z > 0)
+
+
+def test_hist_boosting_matches_sklearn_accuracy_and_r2():
+    """scikit-learn's defaults (100 rounds of 31-leaf best-first trees, 255 bins,
+    ``min_samples_leaf=20``, no L2), early stopping off on both sides: held-out accuracy
+    and R² within 0.01 of scikit-learn's HistGradientBoosting*."""
+    kw = dict(early_stopping=False, random_state=0)
+    X, y = make_classification(1000, 10, n_informative=5, random_state=0)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, random_state=0)
+    ours = jt.HistGradientBoostingClassifier(**kw).fit(X_tr, y_tr).score(X_te, y_te)
+    ref = sk_ensemble.HistGradientBoostingClassifier(**kw).fit(X_tr, y_tr).score(X_te, y_te)
+    assert ref > 0.9 and abs(ours - ref) <= 0.01, (ours, ref)
+
+    X, y = make_regression(1000, 10, n_informative=5, noise=10.0, random_state=0)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, random_state=0)
+    ours = jt.HistGradientBoostingRegressor(**kw).fit(X_tr, y_tr).score(X_te, y_te)
+    ref = sk_ensemble.HistGradientBoostingRegressor(**kw).fit(X_tr, y_tr).score(X_te, y_te)
+    assert ref > 0.9 and abs(ours - ref) <= 0.01, (ours, ref)
+
+
+def test_hist_boosting_errors_name_the_argument(data):
+    """Unsupported scikit-learn arguments and values raise before anything compiles."""
+    X, labels, _, t, _, _ = data
+    reg, clf = jt.HistGradientBoostingRegressor, jt.HistGradientBoostingClassifier
+    for kw, match in [
+        (dict(max_leaf_nodes=None), "max_leaf_nodes=None with max_depth=None"),
+        (dict(max_leaf_nodes=None, max_depth=20), "max_depth must be <= 16"),
+        (dict(max_leaf_nodes=1), "max_leaf_nodes must be >= 2"),
+        (dict(max_iter=0), "max_iter must be >= 1"),
+        (dict(l2_regularization=-1.0), "l2_regularization"),
+        (dict(max_features=0.0), "max_features"),
+        (dict(max_bins=1), "max_bins must be >= 2"),
+        (dict(loss="gamma"), "loss"),
+        (dict(loss="quantile"), "needs quantile"),
+        (dict(loss="quantile", quantile=1.5), "quantile must be"),
+        (dict(monotonic_cst=[1, 0, 0, 0]), "monotonic_cst is not supported"),
+        (dict(interaction_cst="pairwise"), "interaction_cst is not supported"),
+        (dict(warm_start=True), "warm_start=True is not supported"),
+        (dict(scoring="r2"), "scoring must be 'loss'"),
+        (dict(early_stopping="yes"), "early_stopping"),
+        (dict(validation_fraction=1.5), "validation_fraction"),
+        (dict(n_iter_no_change=0), "n_iter_no_change"),
+        (dict(categorical_features=[4]), "categorical_features index 4"),
+        (dict(categorical_features=[True, False]), "one entry per feature"),
+        (dict(categorical_features=["a"]), "feature names"),
+        (dict(categorical_features="all"), "categorical_features must be"),
+        (dict(categorical_features=[0]), "feature 0 must hold integer codes"),
+    ]:
+        with pytest.raises((ValueError, TypeError), match=match):
+            reg(**kw).fit(X, t)
+    with pytest.raises(ValueError, match="class_weight must be None, 'balanced' or a dict"):
+        clf(class_weight="equal").fit(X, labels)
+    with pytest.raises(ValueError, match="finite weight > 0"):
+        clf(class_weight={"low": 0.0}).fit(X, labels)
+    with pytest.raises(TypeError, match="class_weight is not supported in stacking"):
+        jt.StackingClassifier([("hgb", clf(class_weight="balanced"))]).fit(X, labels)
+    with pytest.raises(ValueError, match="loss"):
+        clf(loss="exponential").fit(X, labels)
+    with pytest.raises(ValueError, match="y >= 0"):
+        reg(loss="poisson").fit(X, t)
+    with pytest.raises(ValueError, match="inf"):
+        reg().fit(np.where(X > 2, np.inf, X), t)
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"a": X[:, 0], "b": pd.Categorical(np.where(X[:, 1] > 0, "x", "y"))})
+    with pytest.raises(ValueError, match=r"categorical columns \['b'\] are not supported"):
+        reg().fit(frame, t)
 
 
 # ------------------------------------------------------------- parity with scikit-learn
