@@ -138,7 +138,10 @@ def test_interp_fit_close_to_sklearn_exact(small_runs):
     S = manifold.joint_probabilities_nn(X, 30.0)
     kl_i = float(manifold.sparse_kl_exact_z(S, res.embedding))
     kl_sk = float(manifold.sparse_kl_exact_z(S, jnp.asarray(sk.embedding_, jnp.float32)))
-    assert np.isfinite(kl_i) and abs(kl_i - kl_sk) / kl_sk < 0.05, (kl_i, kl_sk)
+    # one-sided: no worse than 5% above scikit-learn's exact run. Both KLs are scored on the
+    # same P by one function, so a lower value is a genuinely better optimum (on the CI
+    # machine's CPU ours reached 0.319 against 0.345 and a two-sided bound failed)
+    assert np.isfinite(kl_i) and (kl_i - kl_sk) / kl_sk < 0.05, (kl_i, kl_sk)
     t_i = trustworthiness(X, np.asarray(res.embedding), n_neighbors=10)
     t_sk = trustworthiness(X, sk.embedding_, n_neighbors=10)
     assert abs(t_i - t_sk) < 0.01, (t_i, t_sk)
