@@ -67,7 +67,7 @@ EXTRA_OF_MODULE = {
     "statsmodels": "test",
     "networkx": "test",
     "umap": "test",
-    "openTSNE": "bench",
+    "openTSNE": "test",
 }
 
 TOP_LEVEL = ("experiment", "config", "metrics", "paper", "paper_source", "target", "seeds",
