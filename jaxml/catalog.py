@@ -282,10 +282,13 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "U.cl.3": (
         ("jaxml.unsupervised.density_clustering:dbscan", "jaxml.unsupervised.density_clustering:optics",
          "jaxml.unsupervised.density_clustering:cluster_optics_dbscan",
+         "jaxml.unsupervised.density_clustering:cluster_optics_xi",
          "jaxml.unsupervised.density_clustering:reachability_plot"),
         ("tests/unsupervised/test_density_clustering.py::test_dbscan_border_point_joins_the_lowest_numbered_cluster_like_sklearn",
          "tests/unsupervised/test_density_clustering.py::test_cluster_optics_dbscan_equals_sklearn_function_at_several_radii",
-         "tests/unsupervised/test_density_clustering.py::test_reachability_plot_draws_one_bar_per_point_on_agg_figure"),
+         "tests/unsupervised/test_density_clustering.py::test_reachability_plot_draws_one_bar_per_point_on_agg_figure",
+         "tests/unsupervised/test_density_clustering.py::test_cluster_optics_xi_equals_sklearn_function_on_its_graph",
+         "tests/unsupervised/test_density_clustering.py::test_optics_xi_fit_equals_sklearn_end_to_end"),
     ),
     "U.cl.4": (
         ("jaxml.unsupervised.hierarchical:linkage", "jaxml.unsupervised.hierarchical:agglomerative",

@@ -222,7 +222,7 @@ def node_histograms(codes, stats, lane, n_lanes: int, n_bins: int) -> jax.Array:
 
 
 def _score(G, H, rule: NewtonRule):
-    """:math:`T_\alpha(G)^2/(H+\lambda)`, 0 where :math:`H + \lambda \le 0` (an empty
+    r""":math:`T_\alpha(G)^2/(H+\lambda)`, 0 where :math:`H + \lambda \le 0` (an empty
     node with :math:`\lambda = 0`)."""
     den = H + rule.reg_lambda
     return jnp.where(den > 0, _l1_threshold(G, rule.reg_alpha) ** 2 / jnp.where(den > 0, den, 1.0),
@@ -230,7 +230,7 @@ def _score(G, H, rule: NewtonRule):
 
 
 def _leaf_value(G, H, rule: NewtonRule):
-    """:math:`-T_\alpha(G)/(H+\lambda)`, 0 for an empty node with :math:`\lambda = 0`."""
+    r""":math:`-T_\alpha(G)/(H+\lambda)`, 0 for an empty node with :math:`\lambda = 0`."""
     den = H + rule.reg_lambda
     return jnp.where(den > 0, -_l1_threshold(G, rule.reg_alpha) / jnp.where(den > 0, den, 1.0), 0.0)
 

@@ -17,9 +17,8 @@ weights_init=..., precisions_init=...)``, ``FastICA(w_init=...)`` — to compare
 Differences from scikit-learn common to all classes: no ``sample_weight``, no sparse
 input, no ``n_jobs``/``verbose``/``copy``; the algorithms are the pure estimators' (see
 their docstrings), so e.g. ``KMeans`` only runs Lloyd's algorithm, ``TSNE`` runs
-``method="exact"`` or ``"interp"`` (no Barnes-Hut) and ``OPTICS`` only extracts clusters
-by a DBSCAN cut (``cluster_method="dbscan"``; no ξ). Per class differences are in each
-class's docstring.
+``method="exact"`` or ``"interp"`` (no Barnes-Hut) and ``OPTICS`` only uses the Euclidean
+metric. Per class differences are in each class's docstring.
 """
 
 from __future__ import annotations
@@ -454,46 +453,75 @@ class DBSCAN(ClusterMixin, _Fitted):
 
 class OPTICS(ClusterMixin, _Fitted):
     """OPTICS ordering (:func:`jaxml.unsupervised.density_clustering.optics`) with
-    scikit-learn's DBSCAN-cut extraction at ``eps``.
+    scikit-learn's two cluster extractions: the ξ-steepness method
+    (:func:`~jaxml.unsupervised.density_clustering.cluster_optics_xi`, run on the host
+    after the jitted ordering) or the DBSCAN cut at ``eps``.
 
     Args:
-      min_samples: an int ``>= 1`` or a fraction of the samples in ``(0, 1]``.
+      min_samples: an int ``>= 1`` (``>= 2`` for ``"xi"``) or a fraction of the samples
+        in ``(0, 1]``.
       max_eps: radius bounding the search (``inf``: all points).
-      eps: radius of the cut (default ``max_eps``).
-      cluster_method: only ``"dbscan"`` (scikit-learn's default ``"xi"`` is not
-        implemented, so the default differs).
+      cluster_method: ``"xi"`` or ``"dbscan"``.
+      eps: radius of the DBSCAN cut (default ``max_eps``); ignored by ``"xi"``.
+      xi: steepness in ``(0, 1)`` of the ξ cluster boundaries (scikit-learn also
+        accepts the closed ends 0 and 1).
+      predecessor_correction: the ξ method's predecessor correction.
+      min_cluster_size: least ξ cluster size, an int ``>= 2`` or a fraction of the
+        samples in ``(0, 1]`` (default ``min_samples``).
 
     Attributes: ``labels_``, ``ordering_``, ``reachability_``, ``core_distances_``,
-    ``predecessor_``. Only the Euclidean metric.
+    ``predecessor_`` and, for ``"xi"``, ``cluster_hierarchy_`` (``[start, end]`` rows
+    of positions in ``ordering_``). Only the Euclidean metric.
     """
 
     _min_samples = 2
 
-    def __init__(self, *, min_samples=5, max_eps=np.inf, cluster_method="dbscan", eps=None):
+    def __init__(self, *, min_samples=5, max_eps=np.inf, cluster_method="xi",
+                 eps=None, xi=0.05, predecessor_correction=True, min_cluster_size=None):
         self.min_samples = min_samples
         self.max_eps = max_eps
         self.cluster_method = cluster_method
         self.eps = eps
+        self.xi = xi
+        self.predecessor_correction = predecessor_correction
+        self.min_cluster_size = min_cluster_size
 
     def _spec(self, X):
-        check_option(self.cluster_method, "cluster_method", ("dbscan",))
+        # The jittable part only: the ξ extraction runs on the host in ``fit``.
+        check_option(self.cluster_method, "cluster_method", ("dbscan", "xi"))
         m = _min_samples_count(self.min_samples, X.shape[0])
+        eps = None if self.cluster_method == "xi" else self.eps
         return density_clustering.optics, dict(min_samples=m, max_eps=float(self.max_eps),
-                                               eps=self.eps)
+                                               eps=eps)
 
     def fit(self, X, y=None):
         """Order and cluster ``X``; returns ``self``."""
         X = self._validate(X)
+        check_option(self.cluster_method, "cluster_method", ("dbscan", "xi"))
         m = _min_samples_count(self.min_samples, X.shape[0])
         if isinstance(m, numbers.Integral) and m > X.shape[0]:
             raise ValueError(f"min_samples must be no greater than the number of samples "
                              f"({X.shape[0]}), got {m}")
+        xi_settings = dict(min_cluster_size=self.min_cluster_size, xi=self.xi,
+                           predecessor_correction=self.predecessor_correction)
+        if self.cluster_method == "xi":  # checked before the (compiling) ordering
+            density_clustering.optics(m, cluster_method="xi", **xi_settings)
         p = self._fit_params(X)
-        self.labels_ = p.labels.astype(np.int64)
         self.ordering_ = p.ordering.astype(np.int64)
         self.reachability_ = p.reachability
         self.core_distances_ = p.core_distances
         self.predecessor_ = p.predecessor.astype(np.int64)
+        if self.cluster_method == "xi":
+            labels, clusters = density_clustering.cluster_optics_xi(
+                p.reachability, p.predecessor, p.ordering, m, **xi_settings)
+            self._params = p.replace(labels=labels.astype(np.int32),
+                                     cluster_hierarchy=clusters.astype(np.int32))
+            self.labels_ = labels
+            self.cluster_hierarchy_ = clusters
+        else:
+            self.labels_ = p.labels.astype(np.int64)
+            if hasattr(self, "cluster_hierarchy_"):  # from an earlier "xi" fit
+                del self.cluster_hierarchy_
         return self
 
 

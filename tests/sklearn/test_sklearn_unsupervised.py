@@ -40,7 +40,8 @@ ALL = [
     ju.MiniBatchKMeans(n_clusters=2, batch_size=10, max_iter=5),
     ju.GaussianMixture(max_iter=20),
     ju.DBSCAN(),
-    ju.OPTICS(eps=0.5),
+    ju.OPTICS(),
+    ju.OPTICS(cluster_method="dbscan", eps=0.5),
     ju.AgglomerativeClustering(),
     ju.SpectralClustering(n_clusters=2, n_init=2),
     ju.PCA(),
@@ -133,10 +134,10 @@ PARITY = [
      ["predict_proba", "score_samples"], ()),
     (ju.DBSCAN(eps=1.0, min_samples=4), lambda: density_clustering.dbscan(1.0, 4), False,
      "X", {"labels_": "labels"}, [], ()),
-    (ju.OPTICS(min_samples=4, eps=1.0), lambda: density_clustering.optics(4, eps=1.0),
-     False, "X", {"labels_": "labels", "ordering_": "ordering",
-                  "reachability_": "reachability", "core_distances_": "core_distances"},
-     [], ()),
+    (ju.OPTICS(min_samples=4, eps=1.0, cluster_method="dbscan"),
+     lambda: density_clustering.optics(4, eps=1.0), False, "X",
+     {"labels_": "labels", "ordering_": "ordering", "reachability_": "reachability",
+      "core_distances_": "core_distances"}, [], ()),
     (ju.AgglomerativeClustering(n_clusters=3, linkage="average"),
      lambda: hierarchical.agglomerative(3, linkage="average"), False, "X",
      {"labels_": "labels"}, [], ()),
@@ -284,6 +285,12 @@ def test_density_clusterers_match_sklearn(data, fitted):
                                ref.reachability_[ref.ordering_], rtol=1e-10)
     np.testing.assert_allclose(ours.reachability_, ref.reachability_, rtol=1e-10)
     np.testing.assert_allclose(ours.core_distances_, ref.core_distances_, rtol=1e-10)
+    ours = ju.OPTICS(min_samples=4, xi=0.1).fit(X)  # the default extraction, ξ
+    ref = sk_cluster.OPTICS(min_samples=4, xi=0.1).fit(X)
+    assert ref.labels_.max() >= 1
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_array_equal(ours.cluster_hierarchy_, ref.cluster_hierarchy_)
+    assert not hasattr(ours.set_params(cluster_method="dbscan").fit(X), "cluster_hierarchy_")
 
 
 def test_agglomerative_and_spectral_match_sklearn(data, fitted):
@@ -421,7 +428,9 @@ def test_kernel_density_matches_sklearn(data, fitted):
     (lambda: ju.GaussianMixture(means_init=np.zeros((1, 3))), "precisions_init"),
     (lambda: ju.DBSCAN(eps=-1.0), "eps"),
     (lambda: ju.DBSCAN(min_samples=0), "min_samples"),
-    (lambda: ju.OPTICS(cluster_method="xi"), "cluster_method"),
+    (lambda: ju.OPTICS(cluster_method="kmeans"), "cluster_method"),
+    (lambda: ju.OPTICS(xi=1.5), "xi"),
+    (lambda: ju.OPTICS(min_cluster_size=1), "min_cluster_size"),
     (lambda: ju.OPTICS(min_samples=1.5), "min_samples"),
     (lambda: ju.AgglomerativeClustering(linkage="centroid"), "linkage"),
     (lambda: ju.SpectralClustering(affinity="cosine"), "affinity"),

@@ -186,3 +186,110 @@ def test_bad_data_raises_naming_the_argument():
         est.predict(est.fit(_moons()[:20]), np.zeros((2, 3)))
     with pytest.raises(TypeError, match="min_samples must be an int"):
         dc.dbscan(0.2, 2.5)
+
+
+# ----------------------------------------------------------------------------- OPTICS ξ
+
+XI_CASES = [("blobs", 5, 0.05, None, True), ("blobs", 10, 0.1, 0.05, False),
+            ("moons", 5, 0.05, 10, True), ("moons", 8, 0.01, None, False),
+            ("noisy_blobs", 6, 0.05, None, True), ("noisy_blobs", 4, 0.3, 3, True),
+            ("noisy_blobs", 12, 0.02, 0.1, False)]
+
+
+@pytest.mark.parametrize("data,min_samples,xi,min_cluster_size,correction", XI_CASES)
+def test_cluster_optics_xi_equals_sklearn_function_on_its_graph(data, min_samples, xi,
+                                                                min_cluster_size, correction):
+    from sklearn.cluster import cluster_optics_xi
+    ref = OPTICS(min_samples=min_samples).fit(DATA[data]())
+    graph = dict(reachability=ref.reachability_, predecessor=ref.predecessor_,
+                 ordering=ref.ordering_)
+    settings = dict(min_cluster_size=min_cluster_size, xi=xi, predecessor_correction=correction)
+    expect_labels, expect_clusters = cluster_optics_xi(min_samples=min_samples, **graph,
+                                                       **settings)
+    assert expect_clusters.shape[0] >= 2  # a hierarchy, not a single cluster
+    labels, clusters = dc.cluster_optics_xi(*graph.values(), min_samples, **settings)
+    np.testing.assert_array_equal(clusters, expect_clusters)
+    np.testing.assert_array_equal(labels, expect_labels)
+
+
+def test_cluster_optics_xi_hierarchy_nests_and_labels_are_leaf_clusters():
+    # Brute-force reading of the returned structure: every cluster comes after the ones
+    # it contains, two clusters are nested or disjoint, and the labelled point sets are
+    # exactly the clusters that contain no earlier (labelled) cluster.
+    params = dc.optics(5).fit(_noisy_blobs())
+    labels, clusters = dc.cluster_optics_xi(params.reachability, params.predecessor,
+                                            params.ordering, 5)
+    spans = [set(range(s, e + 1)) for s, e in clusters]
+    for i, a in enumerate(spans):
+        for b in spans[i + 1:]:
+            assert a <= b or not (a & b)  # later clusters never sit inside earlier ones
+    by_position = labels[np.asarray(params.ordering)]
+    taken: set = set()
+    leaves = []
+    for span in spans:
+        if not (span & taken):
+            leaves.append(span)
+            taken |= span
+    assert len(leaves) == labels.max() + 1 >= 3
+    for k, span in enumerate(leaves):
+        np.testing.assert_array_equal(np.flatnonzero(by_position == k), sorted(span))
+    assert ((by_position == -1) == ~np.isin(np.arange(labels.size), sorted(taken))).all()
+
+
+@pytest.mark.parametrize("data,min_samples,xi", [("noisy_blobs", 6, 0.05), ("moons", 5, 0.05),
+                                                  ("blobs", 8, 0.1)])
+def test_optics_xi_fit_equals_sklearn_end_to_end(data, min_samples, xi):
+    X = DATA[data]()
+    ref = OPTICS(min_samples=min_samples, xi=xi).fit(X)
+    with jax.enable_x64(True):
+        params = dc.optics(min_samples, cluster_method="xi", xi=xi).fit(X)
+    assert ref.labels_.max() >= 1
+    np.testing.assert_array_equal(np.asarray(params.labels), ref.labels_)
+    np.testing.assert_array_equal(np.asarray(params.cluster_hierarchy), ref.cluster_hierarchy_)
+    np.testing.assert_array_equal(np.asarray(params.ordering), ref.ordering_)
+
+
+def test_optics_xi_reachability_plot_brackets_every_cluster():
+    params = dc.optics(6, cluster_method="xi").fit(_noisy_blobs())
+    fig = Figure()
+    ax = dc.reachability_plot(fig.add_subplot(), params)
+    brackets = [c for c in ax.collections if c.get_segments()]
+    spans = sorted((round(seg[0][0] + 0.5), round(seg[1][0] - 0.5))
+                   for c in brackets for seg in c.get_segments())
+    assert spans == sorted(map(tuple, np.asarray(params.cluster_hierarchy).tolist()))
+
+
+@pytest.mark.parametrize("make,error,match", [
+    (lambda: dc.optics(5, cluster_method="xi", xi=0.0), ValueError, "xi"),
+    (lambda: dc.optics(5, cluster_method="xi", xi=1.0), ValueError, "xi"),
+    (lambda: dc.optics(5, cluster_method="xi", xi=True), TypeError, "xi"),
+    (lambda: dc.optics(1, cluster_method="xi"), ValueError, "min_samples must be >= 2"),
+    (lambda: dc.optics(5, cluster_method="xi", min_cluster_size=1), ValueError,
+     "min_cluster_size"),
+    (lambda: dc.optics(5, cluster_method="xi", min_cluster_size=1.5), ValueError,
+     "min_cluster_size"),
+    (lambda: dc.optics(5, cluster_method="xi", predecessor_correction="yes"), TypeError,
+     "predecessor_correction"),
+    (lambda: dc.optics(5, cluster_method="kmeans"), ValueError, "cluster_method"),
+])
+def test_bad_xi_settings_raise_naming_the_argument(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_xi_extraction_rejects_tracers_and_malformed_graphs():
+    X = _moons()[:40]
+    with pytest.raises(TypeError, match="cannot be traced"):
+        jax.jit(dc.optics(5, cluster_method="xi").fit)(X)
+    p = dc.optics(5).fit(X)
+    reach, pred, order = (np.asarray(a) for a in (p.reachability, p.predecessor, p.ordering))
+    with pytest.raises(TypeError, match="concrete array"):
+        jax.jit(lambda r: dc.cluster_optics_xi(r, pred, order, 5)[0])(reach)
+    with pytest.raises(ValueError, match="permutation"):
+        dc.cluster_optics_xi(reach, pred, np.zeros_like(order), 5)
+    with pytest.raises(ValueError, match="reachability must be >= 0"):
+        dc.cluster_optics_xi(np.where(np.arange(40) == 3, np.nan, reach), pred, order, 5)
+    with pytest.raises(ValueError, match="predecessor must be a 1-D int array of length 40"):
+        dc.cluster_optics_xi(reach, pred[:-1], order, 5)
+    with pytest.raises(ValueError, match="min_cluster_size must be <= the number of samples"):
+        dc.cluster_optics_xi(reach, pred, order, 5, min_cluster_size=41)
