@@ -88,7 +88,8 @@ class DensityModel(NamedTuple):
 
 
 class Clusterer(NamedTuple):
-    """``fit(key, X) -> params``; ``predict(params, X) -> labels``."""
+    """``fit(key, X) -> params`` where the fit is random (k-means, GMM, spectral), else
+    ``fit(X) -> params`` (DBSCAN, OPTICS, agglomerative); ``predict(params, X) -> labels``."""
 
     fit: Callable[..., Params]
     predict: Callable[..., Any]

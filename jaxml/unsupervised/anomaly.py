@@ -240,14 +240,14 @@ class IsolationForestParams:
     max_samples: int = static_field(default=256)
 
 
-def isolation_forest(n_estimators: int = 100, max_samples: Any = 256, *,
+def isolation_forest(n_estimators: int = 100, max_samples: Any = "auto", *,
                      contamination: Any = "auto") -> AnomalyDetector:
     """Isolation forest (scikit-learn's ``IsolationForest``); ``fit(key, X)``.
 
     Args:
       n_estimators: number of trees (static).
       max_samples: subsample size :math:`\\psi` per tree (static int ``<= n``), or
-        ``"auto"`` for ``min(256, n)``.
+        ``"auto"`` (the default, scikit-learn's) for ``min(256, n)``.
       contamination: ``"auto"`` (offset -0.5) or the expected outlier fraction in
         ``(0, 0.5]`` (traced).
     """

@@ -204,7 +204,11 @@ def joint_probabilities(X, perplexity) -> jax.Array:
 
 
 class SparseP(NamedTuple):
-    """Symmetric sparse affinities as an edge list with duplicates (values add up)."""
+    """Symmetric sparse affinities as an edge list with duplicates (values add up).
+
+    Layout (what the interpolated gradient relies on): ``2·n·k`` edges; the first half is
+    the directed k-nearest-neighbour list, row ``i``'s ``k`` edges at ``i·k .. i·k+k-1``,
+    and the second half is its transpose, edge for edge with the same values."""
 
     rows: jax.Array
     cols: jax.Array
@@ -292,24 +296,51 @@ def kl_gradient(P, Y) -> jax.Array:
 # ----------------------------------------------------------------------------- interpolated objective
 
 
-def _grid_kernels(h, G, dof):
-    """Kernels K1 = w and K2 = w*u on the circulant (2G, 2G) offset grid of spacing h."""
-    k = jnp.arange(2 * G)
-    off = jnp.where(k < G, k, k - 2 * G).astype(h.dtype)
-    d2 = (off[:, None] * h[0]) ** 2 + (off[None, :] * h[1]) ** 2
+def _pair_kernels(d2, dof):
+    """The two repulsion kernels at squared distance ``d2``: K1 = w and K2 = w*u."""
     w, u = _student_t(d2, dof)
     return w, w * u
+
+
+def _grid_kernels(h, G, dof):
+    """Kernels K1 and K2 on the circulant (2G, 2G) offset grid of spacing h."""
+    k = jnp.arange(2 * G)
+    off = jnp.where(k < G, k, k - 2 * G).astype(h.dtype)
+    return _pair_kernels((off[:, None] * h[0]) ** 2 + (off[None, :] * h[1]) ** 2, dof)
+
+
+def _interpolated_pair_kernels(cell_i, cell_j, f_i, f_j, h, dof):
+    """The grid's stand-in for K1, K2 between points i and j: the kernels between their
+    nodes, weighted by both points' bilinear weights. Per axis the node offset is the cell
+    offset plus -1, 0 or 1, with weights ``(1-f_i)f_j``, ``(1-f_i)(1-f_j) + f_i f_j`` and
+    ``f_i(1-f_j)``; the 16 node pairs collapse to these 3 × 3 offsets. The kernels are
+    evaluated directly (no table gathers), equal to the grid's circulant kernels."""
+    delta = (cell_i - cell_j).astype(h.dtype)
+    weights = ((1 - f_i) * f_j, (1 - f_i) * (1 - f_j) + f_i * f_j, f_i * (1 - f_j))
+    g1 = g2 = 0.0
+    for sx, wx in zip((-1, 0, 1), weights):
+        dx2 = ((delta[:, 0] + sx) * h[0]) ** 2
+        for sy, wy in zip((-1, 0, 1), weights):
+            k1, k2 = _pair_kernels(dx2 + ((delta[:, 1] + sy) * h[1]) ** 2, dof)
+            ww = wx[:, 0] * wy[:, 1]
+            g1, g2 = g1 + ww * k1, g2 + ww * k2
+    return g1, g2
 
 
 def _interp_kl_and_grad(S: SparseP, Y, dof, n_grid, exaggeration):
     n = Y.shape[0]
     G = n_grid
     c = 2.0 * (dof + 1.0) / dof
-    # attraction over the edges
-    diff = Y[S.rows] - Y[S.cols]
+    # Every edge term is symmetric (p, w, u, the grid's pair kernels) or antisymmetric
+    # (the forces), so only the first, directed half of the list is evaluated: row i's k
+    # edges are consecutive, so its forces sum by a reshape, and the transposed half adds
+    # the same terms negated at the columns (SparseP's layout).
+    half = S.rows.shape[0] // 2
+    k = half // n
+    cols = S.cols[:half]
+    diff = (Y[:, None, :] - Y[cols].reshape(n, k, -1)).reshape(half, -1)
     w_e, u_e = _student_t(jnp.sum(diff**2, axis=1), dof)
-    p = exaggeration * S.values
-    attr = jax.ops.segment_sum((p * u_e)[:, None] * diff, S.rows, num_segments=n)
+    p = exaggeration * S.values[:half]
     # repulsion on the grid
     lo = jnp.min(Y, axis=0)
     h = jnp.maximum((jnp.max(Y, axis=0) - lo) / (G - 2), 1e-6)  # one spare node at the top
@@ -328,29 +359,22 @@ def _interp_kl_and_grad(S: SparseP, Y, dof, n_grid, exaggeration):
     phi2 = jnp.fft.irfft2(F * jnp.fft.rfft2(K2)[..., None], s=(2 * G, 2 * G), axes=(0, 1))
     at1 = sum(wt * phi1[i0[:, 0] + a, i0[:, 1] + b] for (a, b), wt in zip(corners, cw))
     at2 = sum(wt[:, None] * phi2[i0[:, 0] + a, i0[:, 1] + b] for (a, b), wt in zip(corners, cw))
-    self_term = 0.0
-    for (a, b), wa in zip(corners, cw):
-        for (a2, b2), wb in zip(corners, cw):
-            self_term = self_term + wa * wb * K1[a - a2, b - b2]
+    self_term, _ = _interpolated_pair_kernels(i0, i0, f, f, h, dof)
     # near field (P3M): on the kNN edges swap the grid's pair interaction for the exact one
-    di, dj = i0[S.rows], i0[S.cols]
-    g1 = g2 = 0.0
-    for (a, b), wa in zip(corners, cw):
-        for (a2, b2), wb in zip(corners, cw):
-            ox, oy = di[:, 0] + a - dj[:, 0] - a2, di[:, 1] + b - dj[:, 1] - b2
-            ww = wa[S.rows] * wb[S.cols]
-            g1, g2 = g1 + ww * K1[ox, oy], g2 + ww * K2[ox, oy]
-    share = 1.0 / S.multiplicity
-    z_near = jnp.sum(share * (w_e - g1))
-    rep_near = jax.ops.segment_sum((share * (w_e * u_e - g2))[:, None] * diff, S.rows,
-                                   num_segments=n)
+    rows = jnp.repeat(jnp.arange(n), k)
+    g1, g2 = _interpolated_pair_kernels(i0[rows], i0[cols], f[rows], f[cols], h, dof)
+    share = 1.0 / S.multiplicity[:half]
+    z_near = 2.0 * jnp.sum(share * (w_e - g1))
     Z = jnp.maximum(jnp.sum(at1 - self_term) + z_near, MACHINE_EPSILON)
-    rep = (at2[:, :1] * Y - at2[:, 1:] + rep_near) / Z
-    grad = c * (attr - rep)
+    # per edge: attraction p u (y_i - y_j) less the near-field repulsion correction
+    force = (p * u_e - share * (w_e * u_e - g2) / Z)[:, None] * diff
+    edge_force = (force.reshape(n, k, -1).sum(1)
+                  - jax.ops.segment_sum(force, cols, num_segments=n))
+    grad = c * (edge_force - (at2[:, :1] * Y - at2[:, 1:]) / Z)
     # KL on the sparse P (p log p - p log w) + sum(p) log Z, duplicates weighted by value
-    kl = jnp.sum(p * (jnp.log(jnp.maximum(exaggeration * S.merged, MACHINE_EPSILON))
-                      - jnp.log(w_e))) + jnp.sum(p) * jnp.log(Z)
-    return kl, grad
+    kl = 2.0 * jnp.sum(p * (jnp.log(jnp.maximum(exaggeration * S.merged[:half],
+                                                 MACHINE_EPSILON)) - jnp.log(w_e)))
+    return kl + 2.0 * jnp.sum(p) * jnp.log(Z), grad
 
 
 def interpolated_kl(S: SparseP, Y, *, n_grid: int = 256) -> jax.Array:

@@ -265,7 +265,9 @@ def test_bad_input_raises_naming_the_argument():
     with pytest.raises(ValueError, match="max_samples"):
         an.isolation_forest(max_samples="some")
     with pytest.raises(ValueError, match="X must be finite"):
-        an.isolation_forest(max_samples="auto").fit(KEY, X_nan)
+        an.isolation_forest().fit(KEY, X_nan)
+    # the default, "auto", subsamples min(256, n): all 50 rows here
+    assert an.isolation_forest(5).fit(KEY, X).max_samples == 50
     with pytest.raises(ValueError, match="X must be finite"):
         an.elliptic_envelope().fit(KEY, X_nan)
     with pytest.raises(ValueError, match="X must be finite"):
