@@ -665,7 +665,6 @@ WHY_SLOWER = {
     "kmeans_restarts": "the restarts run in lockstep as one vmapped while loop, so every "
                        "restart iterates until the slowest has converged; scikit-learn "
                        "stops each restart at its own convergence.",
-    "gmm": "",
     "pca_full": "ours takes the thin SVD of the n × d data (as PCA(svd_solver=\"full\"), "
                 "which ours beats); PCA(svd_solver=\"covariance_eigh\") only "
                 "eigendecomposes the d × d covariance, a problem independent of n.",
@@ -680,7 +679,7 @@ WHY_SLOWER = {
 
 
 def _why_slower(task: str, xla_threads: str, peer_threads: int) -> str:
-    why = WHY_SLOWER[task]
+    why = WHY_SLOWER.get(task, "")
     if xla_threads.isdigit() and int(xla_threads) < peer_threads:
         why += (f" Ours ran on {xla_threads} XLA thread(s) against the peers' "
                 f"{peer_threads} (jaxml's default on this jaxlib, see jaxml/__init__.py).")

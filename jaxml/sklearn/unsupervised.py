@@ -487,41 +487,36 @@ class OPTICS(ClusterMixin, _Fitted):
         self.min_cluster_size = min_cluster_size
 
     def _spec(self, X):
-        # The jittable part only: the ξ extraction runs on the host in ``fit``.
         check_option(self.cluster_method, "cluster_method", ("dbscan", "xi"))
         m = _min_samples_count(self.min_samples, X.shape[0])
-        eps = None if self.cluster_method == "xi" else self.eps
-        return density_clustering.optics, dict(min_samples=m, max_eps=float(self.max_eps),
-                                               eps=eps)
+        config = dict(min_samples=m, max_eps=float(self.max_eps), eps=self.eps)
+        if self.cluster_method == "xi":
+            config = dict(config, eps=None, cluster_method="xi", xi=self.xi,
+                          min_cluster_size=self.min_cluster_size,
+                          predecessor_correction=self.predecessor_correction)
+        return density_clustering.optics, config
 
     def fit(self, X, y=None):
         """Order and cluster ``X``; returns ``self``."""
         X = self._validate(X)
-        check_option(self.cluster_method, "cluster_method", ("dbscan", "xi"))
         m = _min_samples_count(self.min_samples, X.shape[0])
         if isinstance(m, numbers.Integral) and m > X.shape[0]:
             raise ValueError(f"min_samples must be no greater than the number of samples "
                              f"({X.shape[0]}), got {m}")
-        xi_settings = dict(min_cluster_size=self.min_cluster_size, xi=self.xi,
-                           predecessor_correction=self.predecessor_correction)
-        if self.cluster_method == "xi":  # checked before the (compiling) ordering
-            density_clustering.optics(m, cluster_method="xi", **xi_settings)
-        p = self._fit_params(X)
+        if self.cluster_method == "xi":  # the pure ξ fit jits its graph, then scans on the host
+            factory, config = self._spec(X)
+            p = call_x64(factory(**config).fit, X)
+            self._params, self._fitted_spec = p, (factory, config)
+            self.cluster_hierarchy_ = p.cluster_hierarchy.astype(np.int64)
+        else:
+            p = self._fit_params(X)
+            if hasattr(self, "cluster_hierarchy_"):  # from an earlier "xi" fit
+                del self.cluster_hierarchy_
+        self.labels_ = p.labels.astype(np.int64)
         self.ordering_ = p.ordering.astype(np.int64)
         self.reachability_ = p.reachability
         self.core_distances_ = p.core_distances
         self.predecessor_ = p.predecessor.astype(np.int64)
-        if self.cluster_method == "xi":
-            labels, clusters = density_clustering.cluster_optics_xi(
-                p.reachability, p.predecessor, p.ordering, m, **xi_settings)
-            self._params = p.replace(labels=labels.astype(np.int32),
-                                     cluster_hierarchy=clusters.astype(np.int32))
-            self.labels_ = labels
-            self.cluster_hierarchy_ = clusters
-        else:
-            self.labels_ = p.labels.astype(np.int64)
-            if hasattr(self, "cluster_hierarchy_"):  # from an earlier "xi" fit
-                del self.cluster_hierarchy_
         return self
 
 
