@@ -393,6 +393,12 @@ def _digit(n: jax.Array, strides: jax.Array, cards: jax.Array, i: Any) -> jax.Ar
     return (n // strides[i]) % cards[i]
 
 
+def _row_sums(table: jax.Array) -> jax.Array:
+    """``table.sum(axis=-1)`` over a materialised array (the barrier keeps XLA from
+    fusing a transpose into the reduction, which would make it a sequential sum)."""
+    return jax.lax.optimization_barrier(table).sum(axis=-1)
+
+
 def _summarise(log_joint: jax.Array, cards: Sequence[int], pairs: jax.Array) -> ExactResult:
     """Marginals, log Z and MAP from the flat log joint over all states."""
     k_max = max(cards)
@@ -402,15 +408,22 @@ def _summarise(log_joint: jax.Array, cards: Sequence[int], pairs: jax.Array) -> 
     log_z = jax.nn.logsumexp(log_joint)
     p = jnp.exp(log_joint - log_z)
 
-    def node_marginal(i):
-        return jax.ops.segment_sum(p, _digit(n, strides, card_arr, i), k_max)
+    # Every sum is a reduction along one contiguous, materialised axis: XLA on CPU adds
+    # such a row with many accumulators, while a scatter-add (segment_sum), a one-hot
+    # matmul or a reduction over many small axes at once adds the ~prod(K) / K terms of
+    # a bucket one after another, and its float32 error grows with the number of states
+    # (3e-4 at 3**12 states, against 1e-7 here).
+    joint = p.reshape(cards)
+    marginals = jnp.stack([
+        jnp.pad(_row_sums(jnp.moveaxis(joint, i, 0).reshape(cards[i], -1)),
+                (0, k_max - cards[i]))
+        for i in range(len(cards))])
 
     def pair_marginal(pair):
-        seg = (_digit(n, strides, card_arr, pair[0]) * k_max
-               + _digit(n, strides, card_arr, pair[1]))
-        return jax.ops.segment_sum(p, seg, k_max * k_max).reshape(k_max, k_max)
+        first = jax.nn.one_hot(_digit(n, strides, card_arr, pair[0]), k_max, dtype=p.dtype)
+        second = jax.nn.one_hot(_digit(n, strides, card_arr, pair[1]), k_max, dtype=p.dtype)
+        return _row_sums(first.T[:, None, :] * second.T[None, :, :] * p)
 
-    marginals = jax.lax.map(node_marginal, jnp.arange(len(cards)))
     if pairs.shape[0]:
         pairwise = jax.lax.map(pair_marginal, pairs)
     else:

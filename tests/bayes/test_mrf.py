@@ -71,6 +71,21 @@ def test_exact_inference_matches_itertools():
     np.testing.assert_allclose(mrf.log_potential(m, ref["states"]), ref["logp"], atol=1e-5)
 
 
+def test_float32_enumeration_stays_accurate_over_many_states():
+    """3**12 = 531441 joint states in float32: marginals within 1e-6 of the float64
+    enumeration (summing a bucket's 177147 terms one after another was 3e-4 off)."""
+    m = _tree(1, num_nodes=12)
+    ex32 = mrf.exact_inference(m)
+    with jax.enable_x64(True):
+        ex64 = mrf.exact_inference(mrf.PairwiseMRF(
+            jnp.asarray(np.asarray(m.log_unary), jnp.float64), jnp.asarray(m.edges),
+            jnp.asarray(np.asarray(m.log_pairwise), jnp.float64)))
+        marg64, pair64 = np.asarray(ex64.marginals), np.asarray(ex64.pairwise_marginals)
+    np.testing.assert_allclose(ex32.marginals, marg64, atol=1e-6)
+    np.testing.assert_allclose(ex32.pairwise_marginals, pair64, atol=1e-4)
+    np.testing.assert_allclose(ex32.marginals.sum(1), 1.0, atol=1e-6)
+
+
 def test_enumerate_factors_mixed_cardinalities_and_triple_factor():
     rng = np.random.default_rng(0)
     cards = [2, 3, 4]
