@@ -27,11 +27,10 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from tqdm import tqdm
 
 from jaxml.bayes import hmm
 from jaxml.experiment import (Timer, format_mean_ci, machine_line, main_for, markdown_table,
-                              save_figure, seed_summary, seed_metrics, write_results)
+                              run_seeds, save_figure, seed_summary, seed_metrics, write_results)
 
 NAME = "hmm_casino"
 PAPER: dict[str, float] = {}  # the book defines the model; it publishes no numbers we rerun
@@ -243,16 +242,13 @@ Intervals are Student-t over seeds; n is the number of seeds with a finite value
 
 def run(config: Config, out_dir: Path) -> dict:
     out_dir = Path(out_dir)
-    per_seed: dict[str, list] = {}
-    first_trace = None
+
+    def float64_seed(seed: int):
+        with jax.enable_x64(True):  # float64: exact comparison with hmmlearn
+            return run_seed(seed, config)
+
     with Timer() as total:
-        for seed in tqdm(range(config.seeds), desc=NAME, disable=None):
-            with jax.enable_x64(True):  # float64: exact comparison with hmmlearn
-                metrics, trace = run_seed(seed, config)
-            first_trace = first_trace or trace
-            for k, v in metrics.items():
-                per_seed.setdefault(k, []).append(v)
-    per_seed = {k: np.asarray(v, float) for k, v in per_seed.items()}
+        per_seed, first_trace = run_seeds(NAME, config.seeds, float64_seed)
     metrics = {}
     for name, values in per_seed.items():
         if name != "bw_min_loglik_increase":

@@ -348,6 +348,27 @@ def seed_metrics(name: str, values: Any) -> dict[str, float | int]:
             f"{stem}_failed{sep}{rest}": s.n_failed}
 
 
+def run_seeds(name: str, seeds: int, run_seed: Callable[[int], tuple[Mapping[str, float], Any]]
+              ) -> tuple[dict[str, np.ndarray], Any]:
+    """Call ``run_seed(seed) -> (metrics, trace)`` for ``seed = 0 .. seeds - 1`` under a
+    progress bar named ``name``; return ``{metric: (seeds,) float array}`` and the first
+    seed's trace (what the figures draw). Every seed must report the same metrics."""
+    from tqdm import tqdm
+
+    columns: dict[str, list[float]] = {}
+    first_trace = None
+    for seed in tqdm(range(seeds), desc=name, disable=None):
+        metrics, trace = run_seed(seed)
+        if seed == 0:
+            first_trace = trace
+        elif set(metrics) != set(columns):
+            raise ValueError(f"seed {seed} of {name} reported metrics {sorted(metrics)}, "
+                             f"seed 0 reported {sorted(columns)}")
+        for key, value in metrics.items():
+            columns.setdefault(key, []).append(value)
+    return {k: np.asarray(v, float) for k, v in columns.items()}, first_trace
+
+
 def mean_over_seeds(per_seed: Sequence[Mapping[str, float]],
                     headline_stems: Sequence[str]) -> dict[str, float]:
     """Mean of every metric over per-seed dicts (the same keys in each); metrics whose

@@ -267,3 +267,13 @@ def test_repro_set_is_recorded_and_bad_values_exit_2(tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["provenance"]["preset"] == "quick+bw_max_iter=5+decode_length=50+bw_length=50"
     assert results["config"]["bw_max_iter"] == 5 and results["config"]["decode_length"] == 50
+
+
+def test_run_seeds_stacks_metrics_and_keeps_the_first_trace():
+    per_seed, trace = experiment.run_seeds(
+        "demo", 3, lambda seed: ({"a": seed, "b/x": 2.0 * seed}, {"seed": seed}))
+    np.testing.assert_array_equal(per_seed["a"], [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(per_seed["b/x"], [0.0, 2.0, 4.0])
+    assert per_seed["a"].dtype == float and trace == {"seed": 0}
+    with pytest.raises(ValueError, match="seed 1 of demo reported metrics"):
+        experiment.run_seeds("demo", 2, lambda seed: ({"a": 1.0} if seed == 0 else {}, None))
