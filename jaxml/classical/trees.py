@@ -39,6 +39,11 @@ Stone, *Classification and Regression Trees*, 1984; Hastie, Tibshirani & Friedma
 *ESL* §9.2). Samples of weight zero take no part (bootstrap forests pass draw counts as
 weights).
 
+**Best-first growth** (``max_leaf_nodes``, :func:`best_first`): a node's best split
+depends on its own samples only, so the tree a best-first builder grows to :math:`L`
+leaves is the level-wise tree with the :math:`L - 1` splits that best-first order reaches
+kept and the rest collapsed.
+
 **Importances.** The impurity-decrease importance of feature :math:`j` sums
 :math:`W_t I_t - W_L I_L - W_R I_R` over the nodes split on :math:`j`, normalised to sum 1.
 """
@@ -83,6 +88,9 @@ __all__ = [
     "predict_values",
     "decision_tree_classifier",
     "decision_tree_regressor",
+    "best_first",
+    "prune",
+    "cost_complexity_pruning_path",
 ]
 
 CLASSIFICATION_CRITERIA = ("gini", "entropy", "log_loss", "gain_ratio")  # log_loss = entropy
@@ -493,7 +501,15 @@ def _leaf_values(tree: Tree, X) -> jax.Array:
     return tree.value[apply(tree, X)]
 
 
-def _post_prune(tree: Tree, ccp_alpha) -> Tree:
+def _check_max_leaf_nodes(max_leaf_nodes) -> None:
+    if max_leaf_nodes is not None:
+        check_int(max_leaf_nodes, "max_leaf_nodes", minimum=2)
+
+
+def _post_prune(tree: Tree, ccp_alpha, max_leaf_nodes=None) -> Tree:
+    """Best-first selection (``max_leaf_nodes``), then cost-complexity pruning."""
+    if max_leaf_nodes is not None:
+        tree = best_first(tree, max_leaf_nodes)
     if not is_traced(ccp_alpha) and float(ccp_alpha) == 0.0:
         return tree  # nothing to prune: skip the pruning loop
     return prune(tree, ccp_alpha)
@@ -502,6 +518,7 @@ def _post_prune(tree: Tree, ccp_alpha) -> Tree:
 def decision_tree_classifier(*, criterion: str = "gini", max_depth: int = 5,
                              min_samples_split=2, min_samples_leaf=1,
                              min_impurity_decrease=0.0, ccp_alpha=0.0,
+                             max_leaf_nodes: int | None = None,
                              n_classes: int | None = None) -> Classifier:
     """CART classification tree (see the module docstring for the growth rule).
 
@@ -513,6 +530,9 @@ def decision_tree_classifier(*, criterion: str = "gini", max_depth: int = 5,
         scikit-learn.
       ccp_alpha: post-pruning (minimal cost-complexity, :func:`prune`; traceable, so a
         CV over it is one ``vmap``: ``model_selection.grid_search``).
+      max_leaf_nodes: ``None`` or a static int ``>= 2``: best-first growth to at most
+        that many leaves (:func:`best_first`, scikit-learn's rule), within ``max_depth``;
+        ``ccp_alpha`` then prunes the result, as in scikit-learn.
       n_classes: number of classes (needed under ``jit``; else ``max(y) + 1``).
 
     Returns:
@@ -524,6 +544,7 @@ def decision_tree_classifier(*, criterion: str = "gini", max_depth: int = 5,
     rule = "entropy" if criterion == "log_loss" else criterion
 
     check_positive(ccp_alpha, "ccp_alpha", strict=False)
+    _check_max_leaf_nodes(max_leaf_nodes)
 
     @jax.jit
     def fit_checked(X, stats, w) -> Tree:  # one compiled program on validated inputs
@@ -531,7 +552,7 @@ def decision_tree_classifier(*, criterion: str = "gini", max_depth: int = 5,
                          min_samples_split=min_samples_split,
                          min_samples_leaf=min_samples_leaf,
                          min_impurity_decrease=min_impurity_decrease)
-        return _post_prune(tree, ccp_alpha)
+        return _post_prune(tree, ccp_alpha, max_leaf_nodes)
 
     def fit(X, y, sample_weight=None) -> Tree:
         return fit_checked(*classification_statistics(X, y, sample_weight, n_classes))
@@ -547,7 +568,8 @@ def decision_tree_classifier(*, criterion: str = "gini", max_depth: int = 5,
 
 def decision_tree_regressor(*, criterion: str = "squared_error", max_depth: int = 5,
                             min_samples_split=2, min_samples_leaf=1,
-                            min_impurity_decrease=0.0, ccp_alpha=0.0) -> Regressor:
+                            min_impurity_decrease=0.0, ccp_alpha=0.0,
+                            max_leaf_nodes: int | None = None) -> Regressor:
     """CART regression tree with the squared-error criterion (leaf value: weighted mean);
     the arguments are :func:`decision_tree_classifier`'s.
 
@@ -558,6 +580,7 @@ def decision_tree_regressor(*, criterion: str = "squared_error", max_depth: int 
     check_tree_rules(max_depth, min_samples_split, min_samples_leaf, min_impurity_decrease)
 
     check_positive(ccp_alpha, "ccp_alpha", strict=False)
+    _check_max_leaf_nodes(max_leaf_nodes)
 
     @jax.jit
     def fit_checked(X, stats, w, y) -> Tree:  # one compiled program on validated inputs
@@ -565,7 +588,7 @@ def decision_tree_regressor(*, criterion: str = "squared_error", max_depth: int 
                          min_samples_split=min_samples_split,
                          min_samples_leaf=min_samples_leaf,
                          min_impurity_decrease=min_impurity_decrease, response=y)
-        return _post_prune(tree, ccp_alpha)
+        return _post_prune(tree, ccp_alpha, max_leaf_nodes)
 
     def fit(X, y, sample_weight=None) -> Tree:
         return fit_checked(*regression_statistics(X, y, sample_weight))
@@ -687,10 +710,55 @@ def prune(tree: Tree, ccp_alpha) -> Tree:
     (scikit-learn's ``ccp_alpha``). Nodes below a new leaf are emptied."""
     check_positive(ccp_alpha, "ccp_alpha", strict=False)
     leaf, reached, *_ = _weakest_link_pruning(tree, ccp_alpha)
+    return _collapse(tree, leaf, reached)
+
+
+def _collapse(tree: Tree, leaf: jax.Array, reached: jax.Array) -> Tree:
+    """The tree with the nodes in ``leaf`` made leaves and the nodes outside ``reached``
+    (those below a new leaf) emptied."""
+    gone = leaf | ~reached
     return tree.replace(
-        feature=jnp.where(leaf | ~reached, -1, tree.feature),
-        threshold=jnp.where(leaf | ~reached, 0.0, tree.threshold).astype(tree.threshold.dtype),
-        is_leaf=leaf | ~reached,
+        feature=jnp.where(gone, -1, tree.feature),
+        threshold=jnp.where(gone, 0.0, tree.threshold).astype(tree.threshold.dtype),
+        is_leaf=gone,
         n_node_samples=jnp.where(reached, tree.n_node_samples, 0),
         weighted_n_node_samples=jnp.where(reached, tree.weighted_n_node_samples, 0.0),
     )
+
+
+def best_first(tree: Tree, max_leaf_nodes: int) -> Tree:
+    """The tree a best-first builder grows to at most ``max_leaf_nodes`` leaves
+    (scikit-learn's ``max_leaf_nodes``; LightGBM's leaf-wise growth).
+
+    Best-first growth keeps a frontier of leaves and repeatedly splits the one whose
+    split decreases the weighted impurity most, :math:`W_t I_t - W_L I_L - W_R I_R`,
+    until there are ``max_leaf_nodes`` leaves or no leaf can be split. A node's best
+    split depends only on its own samples, not on the order nodes are split in, so the
+    best-first tree is the level-wise tree of the same ``max_depth`` with only the splits
+    that best-first growth reaches: ``max_leaf_nodes - 1`` steps of an argmax over the
+    reached, split nodes (ties: the lowest heap index). Jittable.
+
+    Args:
+      tree: a grown :class:`Tree` (not a forest).
+      max_leaf_nodes: static int ``>= 2``.
+    """
+    max_leaf_nodes = check_int(max_leaf_nodes, "max_leaf_nodes", minimum=2)
+    if tree.feature.ndim != 1:
+        raise ValueError("best_first takes one tree; vmap it over a forest")
+    n_nodes = tree.feature.shape[0]
+    k = jnp.arange(n_nodes)
+    left, right = jnp.minimum(2 * k + 1, n_nodes - 1), jnp.minimum(2 * k + 2, n_nodes - 1)
+    wi = tree.weighted_n_node_samples * tree.impurity
+    split = ~tree.is_leaf & (tree.n_node_samples > 0)
+    gain = jnp.where(split, wi - wi[left] - wi[right], -jnp.inf)
+
+    def expand(_, state):
+        reached, kept = state
+        candidates = jnp.where(reached & ~kept, gain, -jnp.inf)
+        node = jnp.argmax(candidates)
+        grows = jnp.isfinite(candidates[node])
+        reached = reached.at[left[node]].max(grows).at[right[node]].max(grows)
+        return reached, kept.at[node].max(grows)
+
+    reached, kept = lax.fori_loop(0, max_leaf_nodes - 1, expand, (k == 0, jnp.zeros_like(split)))
+    return _collapse(tree, ~kept, reached)

@@ -24,8 +24,8 @@ Differences from scikit-learn, common to all classes:
 * Randomness comes from a JAX key made from ``random_state`` (an int, default 0; None
   means 0 and a ``numpy.random.RandomState`` gives one draw), so every fit is
   deterministic. The same ``random_state`` does not give scikit-learn's trees.
-* No ``n_jobs``, ``verbose``, ``warm_start`` or ``splitter``; ``max_leaf_nodes`` and
-  ``class_weight`` only in ``HistGradientBoosting*``; only dense input. Only the
+* No ``n_jobs``, ``verbose``, ``warm_start`` or ``splitter``; ``max_leaf_nodes`` only in
+  the decision trees and ``HistGradientBoosting*``, ``class_weight`` only in the latter; only dense input. Only the
   decision trees take ``sample_weight`` (integer weights equal repeated rows there).
   The forests do not (bootstrap draws count rows), nor stacking, nor boosting: its
   gradients are sums of floats, so a split that ties exactly with another under weights
@@ -245,6 +245,7 @@ class _DecisionTree(_TreeModel):
         min_samples_leaf=1,
         min_impurity_decrease=0.0,
         ccp_alpha=0.0,
+        max_leaf_nodes=None,
     ):
         self.criterion = criterion
         self.max_depth = max_depth
@@ -252,6 +253,7 @@ class _DecisionTree(_TreeModel):
         self.min_samples_leaf = min_samples_leaf
         self.min_impurity_decrease = min_impurity_decrease
         self.ccp_alpha = ccp_alpha
+        self.max_leaf_nodes = max_leaf_nodes
 
     def _rules(self):
         return dict(
@@ -261,6 +263,7 @@ class _DecisionTree(_TreeModel):
             min_samples_leaf=self.min_samples_leaf,
             min_impurity_decrease=self.min_impurity_decrease,
             ccp_alpha=self.ccp_alpha,
+            max_leaf_nodes=self.max_leaf_nodes,
         )
 
     def fit(self, X, y, sample_weight=None):
@@ -303,8 +306,9 @@ class DecisionTreeClassifier(_ClassifierMethods, _DecisionTree):
       criterion: ``"gini"``, ``"entropy"``, ``"log_loss"`` (= entropy) or
         ``"gain_ratio"`` (C4.5's, an addition).
       max_depth: static depth in ``1..20`` (default 5; None is not supported).
-      min_samples_split, min_samples_leaf, min_impurity_decrease, ccp_alpha: as in
-        scikit-learn (``min_samples_*`` are ints: no fractions).
+      min_samples_split, min_samples_leaf, min_impurity_decrease, ccp_alpha,
+        max_leaf_nodes: as in scikit-learn (``min_samples_*`` are ints: no fractions;
+        ``max_leaf_nodes`` best-first growth within the static ``max_depth``).
 
     Attributes: ``classes_``, ``n_classes_``, ``n_features_in_``, ``tree_``,
     ``feature_importances_`` (impurity decrease, summing to 1). Unlike scikit-learn there
@@ -321,6 +325,7 @@ class DecisionTreeClassifier(_ClassifierMethods, _DecisionTree):
         min_samples_leaf=1,
         min_impurity_decrease=0.0,
         ccp_alpha=0.0,
+        max_leaf_nodes=None,
     ):
         super().__init__(
             criterion=criterion,
@@ -329,6 +334,7 @@ class DecisionTreeClassifier(_ClassifierMethods, _DecisionTree):
             min_samples_leaf=min_samples_leaf,
             min_impurity_decrease=min_impurity_decrease,
             ccp_alpha=ccp_alpha,
+            max_leaf_nodes=max_leaf_nodes,
         )
 
     def _spec(self, n_classes, n_features):
@@ -353,6 +359,7 @@ class DecisionTreeRegressor(_RegressorMethods, _DecisionTree):
         min_samples_leaf=1,
         min_impurity_decrease=0.0,
         ccp_alpha=0.0,
+        max_leaf_nodes=None,
     ):
         super().__init__(
             criterion=criterion,
@@ -361,6 +368,7 @@ class DecisionTreeRegressor(_RegressorMethods, _DecisionTree):
             min_samples_leaf=min_samples_leaf,
             min_impurity_decrease=min_impurity_decrease,
             ccp_alpha=ccp_alpha,
+            max_leaf_nodes=max_leaf_nodes,
         )
 
     def _spec(self, n_classes, n_features):

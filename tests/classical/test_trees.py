@@ -242,6 +242,47 @@ def test_cost_complexity_pruning_path_and_pruned_tree_equal_sklearn(kind):
         np.testing.assert_array_equal(np.asarray(again.feature), np.asarray(pruned.feature))
 
 
+@pytest.mark.parametrize("kind, leaves", [("classifier", 5), ("classifier", 12),
+                                          ("regressor", 7), ("regressor", 20)])
+def test_max_leaf_nodes_is_sklearns_best_first_tree(kind, leaves):
+    """scikit-learn grows these with its BestFirstTreeBuilder (a priority queue on the
+    impurity improvement); ours selects the same splits from the level-wise tree."""
+    with jax.enable_x64(True):
+        if kind == "classifier":
+            X, y = _classification(seed=leaves)
+            est, peer, criterion = trees.decision_tree_classifier, DecisionTreeClassifier, "gini"
+        else:
+            X, y = _regression(seed=leaves)
+            est, peer, criterion = trees.decision_tree_regressor, DecisionTreeRegressor, \
+                "squared_error"
+        tree = est(max_depth=6, max_leaf_nodes=leaves).fit(X, y)
+        theirs = peer(max_depth=6, max_leaf_nodes=leaves, random_state=0).fit(X, y)
+        assert theirs.get_n_leaves() == leaves  # the budget binds
+        assert int(np.sum(np.asarray(tree.is_leaf) & (np.asarray(tree.n_node_samples) > 0))) \
+            == leaves
+        assert_same_tree(tree, sklearn_in_heap_order(theirs, 6), X, y, criterion)
+        X_new = _classification(seed=99)[0] if kind == "classifier" else _regression(99)[0]
+        ours = (est(max_depth=6, max_leaf_nodes=leaves).predict_proba(tree, X_new)
+                if kind == "classifier" else est(max_depth=6).predict(tree, X_new))
+        want = theirs.predict_proba(X_new) if kind == "classifier" else theirs.predict(X_new)
+        np.testing.assert_allclose(np.asarray(ours), want, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(trees.feature_importances(tree)),
+                                   theirs.feature_importances_, rtol=1e-6, atol=1e-12)
+        # then cost-complexity pruning of the best-first tree, as scikit-learn orders them
+        alpha = float(theirs.cost_complexity_pruning_path(X, y).ccp_alphas[-2]) / 2
+        both = est(max_depth=6, max_leaf_nodes=leaves, ccp_alpha=alpha).fit(X, y)
+        peer_both = peer(max_depth=6, max_leaf_nodes=leaves, ccp_alpha=alpha,
+                         random_state=0).fit(X, y)
+        assert_same_tree(both, sklearn_in_heap_order(peer_both, 6), X, y, criterion)
+    # a budget larger than the tree changes nothing; jit-able on a grown tree
+    full = est(max_depth=3).fit(X, y)
+    np.testing.assert_array_equal(np.asarray(jax.jit(trees.best_first, static_argnums=1)(
+        full, 64).feature), np.asarray(full.feature))
+    for bad, error in ((1, ValueError), (0, ValueError), (2.5, TypeError)):
+        with pytest.raises(error, match="max_leaf_nodes"):
+            est(max_leaf_nodes=bad)
+
+
 def test_ccp_alpha_chosen_by_cross_validation_equals_gridsearchcv():
     from sklearn.model_selection import GridSearchCV, KFold
 
