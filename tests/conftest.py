@@ -6,21 +6,18 @@ it internally, so a global "raise" (as Equinox's tests use) would fail inside th
 """
 
 import os
-import tempfile
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-# One persistent XLA compilation cache per test run, shared by the xdist workers and the
-# quick-run subprocesses (they inherit the environment): factories build new closures in
-# every test, so the same programs are traced again and again, and the cache (keyed on the
-# compiled HLO, not on Python objects) serves the repeats — a quarter off the estimator
-# contract and tree tests on 2 cores. The first process (the xdist controller) names a
-# fresh directory and the workers inherit it, so runs stay independent of each other.
-os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
-                      os.path.join(tempfile.gettempdir(), f"jaxml-test-xla-cache-{os.getpid()}"))
-os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
+# No persistent XLA compilation cache: it took a quarter off the estimator contract (the
+# factories build new closures in every test, and the cache served the repeated programs),
+# but a CI run segfaulted inside jaxlib while serializing an executable for it
+# (``compilation_cache.put_executable_and_time`` -> ``executable.serialize()``), and
+# pytest-xdist 3.8 then hangs the whole ``--dist loadgroup`` run when it replaces the
+# crashed worker (pytest-xdist#1323/#1378). ``--max-worker-restart=0`` (pyproject) turns
+# any crash that remains into a prompt failure instead of a hang.
 
 
 # --- one quick run per experiment and test session ------------------------------------
