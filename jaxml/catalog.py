@@ -250,6 +250,7 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          "tests/classical/test_trees.py::test_cost_complexity_pruning_path_and_pruned_tree_equal_sklearn[classifier]",
          "tests/classical/test_trees.py::test_ccp_alpha_chosen_by_cross_validation_equals_gridsearchcv",
          "tests/classical/test_trees.py::test_max_leaf_nodes_is_sklearns_best_first_tree",
+         "tests/classical/test_trees.py::test_absolute_error_tree_equals_sklearn_node_by_node",
          "tests/classical/test_id3.py::test_play_tennis_grows_quinlans_tree",
          "tests/classical/test_id3.py::test_equals_textbook_recursive_id3_on_random_categorical_data[0-gain_ratio]",
          "tests/classical/test_inspection.py::test_matches_brute_force_over_the_documented_permutations"),

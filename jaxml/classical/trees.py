@@ -18,7 +18,15 @@ the weighted statistics left of it within its node:
   :math:`-\sum_{s\in\{L,R\}} (W_s/W)\log_2(W_s/W)` (Quinlan, *C4.5*, 1993; binary
   splits, without C4.5's at-least-average-gain filter);
 * regression (squared error): :math:`(W, \sum w y, \sum w y^2)`, impurity the weighted
-  variance.
+  variance;
+* regression (absolute error): impurity :math:`\frac1W \sum_i w_i |y_i - m|` with
+  :math:`m` the node's weighted median (its leaf value). The median does not come from
+  running sums, so a child's absolute error is computed as
+  :math:`\min_j \sum_{i \in \text{child}} w_i |y_i - y_j|` (the minimum over
+  :math:`c` of :math:`\sum w_i |y_i - c|` is attained at a sample of the child): one
+  cumulative sum of the :math:`n \times n` matrix :math:`w_i |y_i - y_j|` gives every
+  prefix at once, :math:`O(n^2)` time and memory per feature and level (features are
+  then searched one after another).
 
 A candidate between consecutive values :math:`x_{(i)} < x_{(i+1)}` of one node (values
 closer than ``1e-7`` count as equal, as in scikit-learn) has threshold
@@ -94,7 +102,7 @@ __all__ = [
 ]
 
 CLASSIFICATION_CRITERIA = ("gini", "entropy", "log_loss", "gain_ratio")  # log_loss = entropy
-REGRESSION_CRITERIA = ("squared_error",)
+REGRESSION_CRITERIA = ("squared_error", "absolute_error")
 FEATURE_THRESHOLD = 1e-7  # values closer than this are not split apart (scikit-learn's)
 NEWTON_MIN_GAIN = 1e-6  # a second-order split must gain more than this (XGBoost's kRtEps)
 
@@ -156,12 +164,16 @@ def tree_depth(tree: Tree) -> int:
 
 
 def _impurity(stats, criterion):
-    """Impurity of nodes from their statistics ``(..., K)`` (weighted class counts, or
-    ``(W, Σwy, Σwy²)`` for squared error); empty nodes get 0."""
+    """Impurity of nodes from their statistics ``(..., K)`` (weighted class counts,
+    ``(W, Σwy, Σwy²)`` for squared error, ``(W, Σw|y - median|)`` for absolute error);
+    empty nodes get 0."""
     if isinstance(criterion, NewtonRule):  # W I = -score, with W = H
         G, H = stats[..., 0], stats[..., 1]
         score = _l1_threshold(G, criterion.reg_alpha) ** 2 / (H + criterion.reg_lambda)
         return jnp.where(H > 0, -score / jnp.where(H > 0, H, 1.0), 0.0)
+    if criterion == "absolute_error":
+        W = stats[..., 0]
+        return jnp.where(W > 0, stats[..., 1] / jnp.where(W > 0, W, 1.0), 0.0)
     if criterion == "squared_error":
         W, s1, s2 = stats[..., 0], stats[..., 1], stats[..., 2]
         safe = jnp.where(W > 0, W, 1.0)
@@ -177,7 +189,14 @@ def _impurity(stats, criterion):
 def _weight(stats, criterion):
     if isinstance(criterion, NewtonRule):
         return stats[..., 1]
-    return stats[..., 0] if criterion == "squared_error" else jnp.sum(stats, axis=-1)
+    return stats[..., 0] if criterion in REGRESSION_CRITERIA else jnp.sum(stats, axis=-1)
+
+
+def _weighted_impurity(stats, criterion):
+    """``W I`` of nodes (for absolute error, the absolute error itself)."""
+    if criterion == "absolute_error":
+        return stats[..., 1]
+    return _weight(stats, criterion) * _impurity(stats, criterion)
 
 
 def _proxy(left, right, criterion):
@@ -196,20 +215,72 @@ def _proxy(left, right, criterion):
         p = jnp.clip(wl / jnp.where(W > 0, W, 1.0), 1e-12, 1 - 1e-12)
         split_info = -(p * jnp.log2(p) + (1 - p) * jnp.log2(1 - p))
         return gain / (jnp.where(W > 0, W, 1.0) * split_info)
-    return -(_weight(left, criterion) * _impurity(left, criterion)
-             + _weight(right, criterion) * _impurity(right, criterion))
+    return -(_weighted_impurity(left, criterion) + _weighted_impurity(right, criterion))
+
+
+# ------------------------------------------------------------------ absolute error
+
+
+def _deviations(response, sample_weight):
+    """``(n, n)``: sample ``i``'s weighted absolute error ``w_i |y_i - y_j|`` were the
+    node's prediction the response ``y_j`` of sample ``j``."""
+    return sample_weight[:, None] * jnp.abs(response[:, None] - response[None, :])
+
+
+def _absolute_errors(response, sample_weight, part, n_parts):
+    """Per part (``n_parts`` segments; ``part == n_parts`` is left out) the least absolute
+    error ``min_c Σ w |y - c|``, attained at one of the part's own responses."""
+    per_candidate = jax.ops.segment_sum(_deviations(response, sample_weight), part,
+                                        num_segments=n_parts + 1)[:n_parts]
+    return jnp.min(per_candidate, axis=1)
+
+
+def _absolute_error_children(response, sample_weight, group, n_groups):
+    """For samples in grouped order (each node contiguous, sorted by the feature within
+    it), the ``(W, absolute error)`` of the left child ending at each position and of
+    the right child starting after it."""
+    deviations = _deviations(response, sample_weight)
+    prefix = jnp.cumsum(deviations, axis=0)
+    totals = jax.ops.segment_sum(deviations, group, num_segments=n_groups + 1)
+    left = prefix - (jnp.cumsum(totals, axis=0) - totals)[group]
+    w_totals = jax.ops.segment_sum(sample_weight, group, num_segments=n_groups + 1)
+    w_left = jnp.cumsum(sample_weight) - (jnp.cumsum(w_totals) - w_totals)[group]
+    left_error = jnp.min(left, axis=1)
+    right_error = jnp.min(totals[group] - left, axis=1)
+    return (jnp.stack([w_left, left_error], axis=-1),
+            jnp.stack([w_totals[group] - w_left, right_error], axis=-1))
+
+
+def _weighted_medians(response, sample_weight, group, n_groups):
+    """Per node, scikit-learn's weighted median: with the node's responses sorted and
+    :math:`C_k` their cumulative weight, the first response with :math:`C_k > W/2`, or
+    its mean with the one before when that one has :math:`C_k = W/2` exactly."""
+    n = response.shape[0]
+    order = jnp.lexsort((response, group))
+    g, y, w = group[order], response[order], sample_weight[order]
+    w_totals = jax.ops.segment_sum(w, g, num_segments=n_groups + 1)
+    cumulative = jnp.cumsum(w) - (jnp.cumsum(w_totals) - w_totals)[g]
+    half = w_totals[g] / 2
+    position = jnp.arange(n)
+    lower = jax.ops.segment_min(jnp.where(cumulative >= half, position, n), g,
+                                num_segments=n_groups + 1)[:n_groups]
+    upper = jax.ops.segment_min(jnp.where(cumulative > half, position, n), g,
+                                num_segments=n_groups + 1)[:n_groups]
+    return (y[jnp.minimum(lower, n - 1)] + y[jnp.minimum(upper, n - 1)]) / 2
 
 
 # ---------------------------------------------------------------------------- growth
 
 
 def _best_split_on_feature(order, column, group, stats, counted, totals, n_totals,
-                           min_samples_leaf, min_child_weight, criterion, n_groups):
+                           min_samples_leaf, min_child_weight, criterion, n_groups,
+                           response=None):
     """Best split of every node of the level on one feature.
 
     ``order``: the samples sorted by this feature; ``group``: each sample's node lane in
-    the level (``n_groups`` for samples not in the level). Returns per lane the best
-    proxy score (``-inf`` if none), its threshold and the children's statistics.
+    the level (``n_groups`` for samples not in the level); ``response``: the targets
+    (absolute error only). Returns per lane the best proxy score (``-inf`` if none), its
+    threshold and the children's statistics.
     """
     by_group = jnp.argsort(group[order], stable=True)
     idx = order[by_group]  # grouped by node, sorted by the feature within each node
@@ -217,8 +288,11 @@ def _best_split_on_feature(order, column, group, stats, counted, totals, n_total
     n = idx.shape[0]
     base = jnp.cumsum(totals, axis=0) - totals  # statistics of the lanes before each lane
     n_base = jnp.cumsum(n_totals) - n_totals
-    left = jnp.cumsum(s, axis=0) - base[g]
-    right = totals[g] - left
+    if criterion == "absolute_error":
+        left, right = _absolute_error_children(response[idx], s[:, 0], g, n_groups)
+    else:
+        left = jnp.cumsum(s, axis=0) - base[g]
+        right = totals[g] - left
     n_left = jnp.cumsum(c) - n_base[g]
     n_right = n_totals[g] - n_left
     next_x = jnp.concatenate([x[1:], jnp.full((1,), jnp.inf, x.dtype)])
@@ -248,7 +322,8 @@ def _varies(column, group, n_groups):
 
 
 def _random_split_on_feature(column, uniform, group, stats, counted, totals, n_totals,
-                             min_samples_leaf, min_child_weight, criterion, n_groups):
+                             min_samples_leaf, min_child_weight, criterion, n_groups,
+                             response=None):
     """Extremely randomised split of every node of the level on one feature: the
     threshold is drawn uniformly between the node's smallest and largest value
     (``uniform``: one U(0, 1) draw per lane), then scored like a best split."""
@@ -262,6 +337,12 @@ def _random_split_on_feature(column, uniform, group, stats, counted, totals, n_t
                                num_segments=n_groups + 1)[:n_groups]
     n_left = jax.ops.segment_sum(counted * goes_left, group, num_segments=n_groups + 1)[:n_groups]
     right, n_right = totals[:n_groups] - left, n_totals[:n_groups] - n_left
+    if criterion == "absolute_error":
+        w = stats[:, 0]
+        left_part = jnp.where(goes_left, group, n_groups)
+        right_part = jnp.where(goes_left, n_groups, group)
+        left = jnp.stack([left[:, 0], _absolute_errors(response, w, left_part, n_groups)], -1)
+        right = jnp.stack([right[:, 0], _absolute_errors(response, w, right_part, n_groups)], -1)
     valid = ((hi > lo + FEATURE_THRESHOLD) & (n_left >= min_samples_leaf)
              & (n_right >= min_samples_leaf) & (_weight(left, criterion) >= min_child_weight)
              & (_weight(right, criterion) >= min_child_weight))
@@ -289,7 +370,7 @@ def grow_tree(X, stats, sample_weight, *, criterion: str, max_depth: int,
     Args:
       X: ``(n, d)`` features.
       stats: ``(n, K)`` per-sample weighted statistics (``w·onehot(y)`` for
-        classification, ``(w, w y, w y²)`` for squared error).
+        classification, ``(w, w y, w y²)`` for squared and absolute error).
       sample_weight: ``(n,)`` non-negative weights (zero: the sample takes no part).
       criterion: one of :data:`CLASSIFICATION_CRITERIA` or :data:`REGRESSION_CRITERIA`,
         or a :class:`NewtonRule` (boosting; ``stats`` are then ``(w g, w h)`` and
@@ -298,8 +379,9 @@ def grow_tree(X, stats, sample_weight, *, criterion: str, max_depth: int,
       max_depth: static depth of the layout (``>= 1``).
       min_samples_split, min_samples_leaf, min_impurity_decrease: pre-pruning (may be
         traced).
-      response: ``(n,)`` targets for squared error (node impurities are then computed
-        in two passes, around the node mean, for accuracy); ``None`` for classification.
+      response: ``(n,)`` targets, needed for regression (squared-error impurities are
+        computed in two passes, around the node mean, for accuracy; absolute error needs
+        the targets themselves); ``None`` for classification.
       splitter: ``"best"`` (every threshold of every candidate feature) or ``"random"``
         (one uniform threshold per candidate feature: extra-trees).
       max_features: static number of candidate features drawn per node (random forests),
@@ -309,6 +391,8 @@ def grow_tree(X, stats, sample_weight, *, criterion: str, max_depth: int,
     """
     if (splitter == "random" or max_features is not None) and key is None:
         raise ValueError("key is required for splitter='random' or max_features")
+    if criterion in REGRESSION_CRITERIA and response is None:
+        raise ValueError(f"response (the targets) is required for criterion={criterion!r}")
     n, d = X.shape
     D = max_depth
     n_nodes = 2 ** (D + 1) - 1
@@ -319,7 +403,8 @@ def grow_tree(X, stats, sample_weight, *, criterion: str, max_depth: int,
     eps = jnp.finfo(X.dtype).eps
     K = stats.shape[1]
     newton = isinstance(criterion, NewtonRule)
-    value_width = 1 if newton or criterion == "squared_error" else K
+    value_width = 1 if newton or criterion in REGRESSION_CRITERIA else K
+    absolute = criterion == "absolute_error"
 
     def level_summary(node, t, width):
         """Statistics of the nodes of level ``t`` (``width`` lanes)."""
@@ -334,6 +419,15 @@ def grow_tree(X, stats, sample_weight, *, criterion: str, max_depth: int,
             impurity = _impurity(totals[:width], criterion)
             value = (-_l1_threshold(G, criterion.reg_alpha) / (W + criterion.reg_lambda))[:, None]
             scale = None
+        elif absolute:
+            W = totals[:width, 0]
+            safe = jnp.where(W > 0, W, 1.0)
+            impurity = jnp.where(W > 0, _absolute_errors(response, sample_weight, group,
+                                                         width) / safe, 0.0)
+            value = _weighted_medians(response, sample_weight, group, width)[:, None]
+            magnitude = jax.ops.segment_sum(sample_weight * jnp.abs(response), group,
+                                            num_segments=width + 1)[:width]
+            scale = jnp.where(W > 0, magnitude / safe, 0.0)
         elif criterion == "squared_error":
             W = totals[:width, 0]
             mean = totals[:width, 1] / jnp.where(W > 0, W, 1.0)
@@ -369,16 +463,23 @@ def grow_tree(X, stats, sample_weight, *, criterion: str, max_depth: int,
         node, arrays = carry
         group, totals, n_totals, W, impurity, value, scale, offset = level_summary(node, t, lanes)
         if splitter == "best":
-            search = jax.vmap(lambda o, column: _best_split_on_feature(
-                o, column, group, stats, counted, totals, n_totals, min_samples_leaf,
-                min_child_weight, criterion, lanes), in_axes=(1, 1))
-            score, threshold, left, right, varies = search(order, X)  # (d, lanes, ...)
+            def search(o, column):
+                return _best_split_on_feature(
+                    o, column, group, stats, counted, totals, n_totals, min_samples_leaf,
+                    min_child_weight, criterion, lanes, response)
+            per_feature = (order.T, X.T)
         else:
-            uniform = jax.random.uniform(jax.random.fold_in(key, 2 * t), (d, lanes), X.dtype)
-            search = jax.vmap(lambda column, u: _random_split_on_feature(
-                column, u, group, stats, counted, totals, n_totals, min_samples_leaf,
-                min_child_weight, criterion, lanes), in_axes=(1, 0))
-            score, threshold, left, right, varies = search(X, uniform)
+            def search(column, u):
+                return _random_split_on_feature(
+                    column, u, group, stats, counted, totals, n_totals, min_samples_leaf,
+                    min_child_weight, criterion, lanes, response)
+            per_feature = (X.T, jax.random.uniform(jax.random.fold_in(key, 2 * t),
+                                                   (d, lanes), X.dtype))
+        if absolute:  # n x n per feature: one feature at a time
+            found = lax.map(lambda args: search(*args), per_feature)
+        else:
+            found = jax.vmap(search)(*per_feature)
+        score, threshold, left, right, varies = found  # (d, lanes, ...)
         if max_features is not None:
             chosen = _choose_features(jax.random.fold_in(key, 2 * t + 1), varies, max_features)
             score = jnp.where(chosen, score, -jnp.inf)
@@ -386,8 +487,7 @@ def grow_tree(X, stats, sample_weight, *, criterion: str, max_depth: int,
         lane = jnp.arange(lanes)
         score, threshold = score[best, lane], threshold[best, lane]
         left, right = left[best, lane], right[best, lane]
-        children = (_weight(left, criterion) * _impurity(left, criterion)
-                    + _weight(right, criterion) * _impurity(right, criterion))
+        children = _weighted_impurity(left, criterion) + _weighted_impurity(right, criterion)
         n_t = n_totals[:lanes]
         split = (jnp.isfinite(score) & (n_t >= min_samples_split)
                  & (n_t >= 2 * min_samples_leaf))
@@ -570,8 +670,10 @@ def decision_tree_regressor(*, criterion: str = "squared_error", max_depth: int 
                             min_samples_split=2, min_samples_leaf=1,
                             min_impurity_decrease=0.0, ccp_alpha=0.0,
                             max_leaf_nodes: int | None = None) -> Regressor:
-    """CART regression tree with the squared-error criterion (leaf value: weighted mean);
-    the arguments are :func:`decision_tree_classifier`'s.
+    """CART regression tree; the arguments are :func:`decision_tree_classifier`'s, with
+    ``criterion`` ``"squared_error"`` (leaf value: the weighted mean) or
+    ``"absolute_error"`` (leaf value: the weighted median; the split search then costs
+    :math:`O(n^2)` memory per feature, see the module docstring).
 
     Returns:
       ``Regressor``: ``fit(X, y, sample_weight=None) -> Tree``, ``predict(tree, X)``.

@@ -342,12 +342,12 @@ class DecisionTreeClassifier(_ClassifierMethods, _DecisionTree):
 
 
 class DecisionTreeRegressor(_RegressorMethods, _DecisionTree):
-    """CART regression tree, squared error (:func:`jaxml.classical.trees.decision_tree_regressor`).
+    """CART regression tree (:func:`jaxml.classical.trees.decision_tree_regressor`).
 
-    Leaves predict the weighted mean of their targets; ``tree_.value`` is ``(N, 1)``
-    (scikit-learn's is ``(N, 1, 1)``). The arguments and attributes are
-    :class:`DecisionTreeClassifier`'s, with ``criterion="squared_error"`` the only
-    criterion and no ``classes_``.
+    Leaves predict the weighted mean of their targets (``criterion="squared_error"``) or
+    their weighted median (``"absolute_error"``); ``tree_.value`` is ``(N, 1)``
+    (scikit-learn's is ``(N, 1, 1)``). The other arguments and attributes are
+    :class:`DecisionTreeClassifier`'s, without ``classes_``.
     """
 
     def __init__(
@@ -510,7 +510,7 @@ class RandomForestRegressor(_RegressorMethods, _Forest):
 
     Args:
       n_estimators: number of trees (static; all grown under one ``vmap``).
-      criterion: ``"squared_error"``.
+      criterion: ``"squared_error"`` or ``"absolute_error"`` (leaves: weighted medians).
       max_depth: static depth of every tree in ``1..20`` (default 10; None is not
         supported, while scikit-learn grows until pure by default).
       min_samples_split, min_samples_leaf, min_impurity_decrease: pre-pruning, as in
@@ -623,7 +623,7 @@ class ExtraTreesRegressor(_RegressorMethods, _Forest):
 
     Args:
       n_estimators: number of trees (static; all grown under one ``vmap``).
-      criterion: ``"squared_error"``.
+      criterion: ``"squared_error"`` or ``"absolute_error"`` (leaves: weighted medians).
       max_depth: static depth of every tree in ``1..20`` (default 10; None is not
         supported, while scikit-learn grows until pure by default).
       min_samples_split, min_samples_leaf, min_impurity_decrease: pre-pruning, as in

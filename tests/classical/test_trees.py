@@ -48,6 +48,8 @@ def _split_cost(X, y, w, rows, feature, threshold, criterion):
         if criterion == "squared_error":
             mean = np.sum(wp * yp) / np.sum(wp)
             return np.sum(wp * (yp - mean) ** 2)
+        if criterion == "absolute_error":
+            return _least_absolute_error(yp, wp)
         counts = np.bincount(yp, weights=wp, minlength=int(y.max()) + 1)
         p = counts / counts.sum()
         if criterion == "gini":
@@ -57,6 +59,13 @@ def _split_cost(X, y, w, rows, feature, threshold, criterion):
 
     left = rows & (X[:, feature] <= threshold)
     return cost(left) + cost(rows & ~left)
+
+
+def _least_absolute_error(y, w):
+    """``min_c Σ w |y - c|`` by brute force over every candidate ``c`` on a fine grid and
+    at the samples (the minimum of a piecewise-linear convex function is at a kink)."""
+    candidates = np.r_[y, np.linspace(y.min(), y.max(), 101)]
+    return np.min(np.abs(y[None, :] - candidates[:, None]) @ w)
 
 
 def assert_same_tree(ours, theirs, X, y, criterion, w=None):
@@ -151,6 +160,62 @@ def test_pre_pruning_and_sample_weights_match_sklearn(kind):
                          criterion, w=weights)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_absolute_error_tree_equals_sklearn_node_by_node(weighted):
+    """Leaves are weighted medians (scikit-learn's rule for an even split of the weight:
+    the mean of the two middle responses), impurities the mean absolute deviation."""
+    X, y = _regression(seed=12, n=160)
+    w = np.random.default_rng(1).poisson(1.0, size=160).astype(float) if weighted else None
+    rules = dict(criterion="absolute_error", max_depth=4, min_samples_leaf=3)
+    with jax.enable_x64(True):
+        est = trees.decision_tree_regressor(**rules)
+        tree = est.fit(X, y, sample_weight=w)
+        theirs = DecisionTreeRegressor(random_state=0, **rules).fit(X, y, sample_weight=w)
+        ties = assert_same_tree(tree, sklearn_in_heap_order(theirs, 4), X, y, "absolute_error",
+                                w=w)
+        # the absolute error is piecewise linear in the split position, so exact ties are
+        # common (about one node in three samples of this size); this sample has none
+        assert ties == 0
+        X_new, _ = _regression(seed=98, n=50)
+        np.testing.assert_allclose(np.asarray(est.predict(tree, X_new)), theirs.predict(X_new),
+                                   rtol=1e-9)
+
+
+def test_absolute_error_random_splits_have_brute_force_impurities_and_median_leaves():
+    """Extra-trees splits with absolute error: every node's impurity is the least mean
+    absolute deviation of the samples that reach it, and its value attains it."""
+    X, y = _regression(seed=4, n=90)
+    w = np.random.default_rng(2).poisson(1.0, size=90).astype(float)
+    with jax.enable_x64(True):
+        X_, stats, w_, y_ = trees.regression_statistics(X, y, w)
+        tree = trees.grow_tree(X_, stats, w_, criterion="absolute_error", max_depth=3,
+                               response=y_, splitter="random", max_features=3,
+                               key=jax.random.PRNGKey(0))
+        reached = np.asarray(jax.vmap(lambda x: _path(tree, x))(X_))  # (n, depth + 1)
+    n_split = 0
+    for k in range(tree.feature.shape[0]):
+        rows = np.any(reached == k, axis=1) & (w > 0)
+        if not rows.any():
+            continue
+        least = _least_absolute_error(y[rows], w[rows])
+        W = w[rows].sum()
+        np.testing.assert_allclose(float(tree.impurity[k]), least / W, rtol=1e-9)
+        at_value = np.abs(y[rows] - float(tree.value[k, 0])) @ w[rows]
+        np.testing.assert_allclose(at_value, least, rtol=1e-9)
+        n_split += int(tree.feature[k]) >= 0
+    assert n_split >= 3
+
+
+def _path(tree, x):
+    """The heap indices of the nodes ``x`` visits, root first (repeats at the leaf)."""
+    def step(k, _):
+        f = tree.feature[k]
+        nxt = jnp.where(f < 0, k, 2 * k + 1 + (x[jnp.maximum(f, 0)] > tree.threshold[k]))
+        return nxt, k
+    _, visited = jax.lax.scan(step, 0, None, length=trees.tree_depth(tree) + 1)
+    return visited
+
+
 def test_float32_tree_predicts_as_sklearn():
     X, y = _classification(seed=3)
     est = trees.decision_tree_classifier(max_depth=4)
@@ -191,6 +256,9 @@ def test_bad_input_raises_naming_the_argument():
         trees.decision_tree_classifier(criterion="gain")
     with pytest.raises(ValueError, match="criterion must be one of"):
         trees.decision_tree_regressor(criterion="gini")
+    with pytest.raises(ValueError, match="response"):
+        trees.grow_tree(jnp.ones((4, 2)), jnp.ones((4, 3)), jnp.ones(4),
+                        criterion="absolute_error", max_depth=1)
     with pytest.raises(ValueError, match="max_depth"):
         trees.decision_tree_classifier(max_depth=0)
     with pytest.raises(ValueError, match="min_samples_leaf"):
