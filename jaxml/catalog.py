@@ -235,6 +235,7 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          "tests/classical/test_forests.py::test_oob_scores_match_sklearn",
          "tests/classical/test_forests.py::test_oob_prediction_is_the_mean_of_the_trees_that_left_the_sample_out",
          "tests/classical/test_forests.py::test_bagging_any_estimator_matches_sklearn_bagging_of_trees_and_a_by_hand_member",
+         "tests/classical/test_forests.py::test_max_leaf_nodes_grows_each_tree_best_first_as_sklearn",
          "tests/classical/test_trees.py::test_classification_tree_equals_sklearn_node_by_node[3-gini]"),
     ),
     "C.tree.1": (

@@ -38,6 +38,8 @@ from jaxml.classical.trees import (
     CLASSIFICATION_CRITERIA,
     REGRESSION_CRITERIA,
     Tree,
+    best_first,
+    check_max_leaf_nodes,
     apply,
     check_tree_rules,
     classification_statistics,
@@ -116,13 +118,14 @@ def _bootstrap_counts(key, n, dtype):
 
 def _forest(task, *, n_estimators, criterion, max_depth, min_samples_split,
             min_samples_leaf, min_impurity_decrease, max_features, bootstrap, oob_score,
-            splitter, n_classes=None):
+            splitter, max_leaf_nodes=None, n_classes=None):
     check_int(n_estimators, "n_estimators", minimum=1)
     criteria = CLASSIFICATION_CRITERIA if task == "classification" else REGRESSION_CRITERIA
     check_option(criterion, "criterion", criteria)
     rule = "entropy" if criterion == "log_loss" else criterion
     check_tree_rules(max_depth, min_samples_split, min_samples_leaf, min_impurity_decrease)
     _check_max_features(max_features)
+    check_max_leaf_nodes(max_leaf_nodes)
     check_bool(bootstrap, "bootstrap")
     check_bool(oob_score, "oob_score")
     if oob_score and not bootstrap:
@@ -151,6 +154,8 @@ def _forest(task, *, n_estimators, criterion, max_depth, min_samples_split,
                              min_samples_leaf=min_samples_leaf,
                              min_impurity_decrease=min_impurity_decrease, response=response,
                              splitter=splitter, max_features=k, key=k_tree)
+            if max_leaf_nodes is not None:
+                tree = best_first(tree, max_leaf_nodes)
             return tree, counts
 
         trees, counts = jax.vmap(one)(jax.random.split(key, n_estimators))
@@ -215,37 +220,43 @@ def random_forest_classifier(*, n_estimators: int = 100, criterion: str = "gini"
                              max_depth: int = 10, min_samples_split=2, min_samples_leaf=1,
                              min_impurity_decrease=0.0, max_features="sqrt",
                              bootstrap: bool = True, oob_score: bool = False,
+                             max_leaf_nodes: int | None = None,
                              n_classes: int | None = None) -> Classifier:
     """Random forest classifier (Breiman, 2001): bootstrap + ``max_features`` per node.
 
     ``fit(key, X, y, sample_weight=None) -> Forest``; ``predict_proba`` averages the
     trees' leaf class fractions. ``max_depth`` is static (the trees' layout); scikit-learn
     grows until pure by default, so pass the same ``max_depth`` to compare.
+    ``max_leaf_nodes`` grows each tree best first to that many leaves
+    (:func:`jaxml.classical.trees.best_first`), within ``max_depth``.
     """
     return _forest("classification", n_estimators=n_estimators, criterion=criterion,
                    max_depth=max_depth, min_samples_split=min_samples_split,
                    min_samples_leaf=min_samples_leaf,
                    min_impurity_decrease=min_impurity_decrease, max_features=max_features,
                    bootstrap=bootstrap, oob_score=oob_score, splitter="best",
-                   n_classes=n_classes)
+                   max_leaf_nodes=max_leaf_nodes, n_classes=n_classes)
 
 
 def random_forest_regressor(*, n_estimators: int = 100, criterion: str = "squared_error",
                             max_depth: int = 10, min_samples_split=2, min_samples_leaf=1,
                             min_impurity_decrease=0.0, max_features=1.0,
-                            bootstrap: bool = True, oob_score: bool = False) -> Regressor:
+                            bootstrap: bool = True, oob_score: bool = False,
+                            max_leaf_nodes: int | None = None) -> Regressor:
     """Random forest regressor (every feature a candidate by default, as scikit-learn)."""
     return _forest("regression", n_estimators=n_estimators, criterion=criterion,
                    max_depth=max_depth, min_samples_split=min_samples_split,
                    min_samples_leaf=min_samples_leaf,
                    min_impurity_decrease=min_impurity_decrease, max_features=max_features,
-                   bootstrap=bootstrap, oob_score=oob_score, splitter="best")
+                   bootstrap=bootstrap, oob_score=oob_score, splitter="best",
+                   max_leaf_nodes=max_leaf_nodes)
 
 
 def extra_trees_classifier(*, n_estimators: int = 100, criterion: str = "gini",
                            max_depth: int = 10, min_samples_split=2, min_samples_leaf=1,
                            min_impurity_decrease=0.0, max_features="sqrt",
                            bootstrap: bool = False, oob_score: bool = False,
+                           max_leaf_nodes: int | None = None,
                            n_classes: int | None = None) -> Classifier:
     """Extremely randomised trees (Geurts et al., 2006): one uniform threshold per
     candidate feature, no bootstrap by default."""
@@ -254,19 +265,21 @@ def extra_trees_classifier(*, n_estimators: int = 100, criterion: str = "gini",
                    min_samples_leaf=min_samples_leaf,
                    min_impurity_decrease=min_impurity_decrease, max_features=max_features,
                    bootstrap=bootstrap, oob_score=oob_score, splitter="random",
-                   n_classes=n_classes)
+                   max_leaf_nodes=max_leaf_nodes, n_classes=n_classes)
 
 
 def extra_trees_regressor(*, n_estimators: int = 100, criterion: str = "squared_error",
                           max_depth: int = 10, min_samples_split=2, min_samples_leaf=1,
                           min_impurity_decrease=0.0, max_features=1.0,
-                          bootstrap: bool = False, oob_score: bool = False) -> Regressor:
+                          bootstrap: bool = False, oob_score: bool = False,
+                          max_leaf_nodes: int | None = None) -> Regressor:
     """Extremely randomised trees for regression."""
     return _forest("regression", n_estimators=n_estimators, criterion=criterion,
                    max_depth=max_depth, min_samples_split=min_samples_split,
                    min_samples_leaf=min_samples_leaf,
                    min_impurity_decrease=min_impurity_decrease, max_features=max_features,
-                   bootstrap=bootstrap, oob_score=oob_score, splitter="random")
+                   bootstrap=bootstrap, oob_score=oob_score, splitter="random",
+                   max_leaf_nodes=max_leaf_nodes)
 
 
 @pytree_dataclass

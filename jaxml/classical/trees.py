@@ -91,6 +91,7 @@ __all__ = [
     "tree_depth",
     "feature_importances",
     "check_tree_rules",
+    "check_max_leaf_nodes",
     "classification_statistics",
     "regression_statistics",
     "predict_values",
@@ -601,7 +602,8 @@ def _leaf_values(tree: Tree, X) -> jax.Array:
     return tree.value[apply(tree, X)]
 
 
-def _check_max_leaf_nodes(max_leaf_nodes) -> None:
+def check_max_leaf_nodes(max_leaf_nodes) -> None:
+    """``None`` (no limit) or an int of at least 2."""
     if max_leaf_nodes is not None:
         check_int(max_leaf_nodes, "max_leaf_nodes", minimum=2)
 
@@ -644,7 +646,7 @@ def decision_tree_classifier(*, criterion: str = "gini", max_depth: int = 5,
     rule = "entropy" if criterion == "log_loss" else criterion
 
     check_positive(ccp_alpha, "ccp_alpha", strict=False)
-    _check_max_leaf_nodes(max_leaf_nodes)
+    check_max_leaf_nodes(max_leaf_nodes)
 
     @jax.jit
     def fit_checked(X, stats, w) -> Tree:  # one compiled program on validated inputs
@@ -682,7 +684,7 @@ def decision_tree_regressor(*, criterion: str = "squared_error", max_depth: int 
     check_tree_rules(max_depth, min_samples_split, min_samples_leaf, min_impurity_decrease)
 
     check_positive(ccp_alpha, "ccp_alpha", strict=False)
-    _check_max_leaf_nodes(max_leaf_nodes)
+    check_max_leaf_nodes(max_leaf_nodes)
 
     @jax.jit
     def fit_checked(X, stats, w, y) -> Tree:  # one compiled program on validated inputs

@@ -394,6 +394,7 @@ class _Forest(_TreeModel):
         max_features,
         bootstrap,
         oob_score,
+        max_leaf_nodes,
         random_state,
     ):
         self.n_estimators = n_estimators
@@ -405,6 +406,7 @@ class _Forest(_TreeModel):
         self.max_features = max_features
         self.bootstrap = bootstrap
         self.oob_score = oob_score
+        self.max_leaf_nodes = max_leaf_nodes
         self.random_state = random_state
 
     def _spec(self, n_classes, n_features):
@@ -418,6 +420,7 @@ class _Forest(_TreeModel):
             max_features=self.max_features,
             bootstrap=self.bootstrap,
             oob_score=self.oob_score,
+            max_leaf_nodes=self.max_leaf_nodes,
         )
         if n_classes is not None:
             config["n_classes"] = n_classes
@@ -463,6 +466,8 @@ class RandomForestClassifier(_ClassifierMethods, _Forest):
         fraction in ``(0, 1]`` or None (all); features constant in a node do not count.
       bootstrap: grow each tree on a bootstrap sample (draw counts as weights).
       oob_score: compute the out-of-bag score (needs ``bootstrap=True``).
+      max_leaf_nodes: grow each tree best first to at most this many leaves (within
+        ``max_depth``), or None.
       random_state: seed of the JAX key (see the module docstring).
 
     Attributes: ``forest_`` (the :class:`jaxml.classical.forests.Forest`: the trees
@@ -486,6 +491,7 @@ class RandomForestClassifier(_ClassifierMethods, _Forest):
         max_features="sqrt",
         bootstrap=True,
         oob_score=False,
+        max_leaf_nodes=None,
         random_state=0,
     ):
         super().__init__(
@@ -498,6 +504,7 @@ class RandomForestClassifier(_ClassifierMethods, _Forest):
             max_features=max_features,
             bootstrap=bootstrap,
             oob_score=oob_score,
+            max_leaf_nodes=max_leaf_nodes,
             random_state=random_state,
         )
 
@@ -519,6 +526,8 @@ class RandomForestRegressor(_RegressorMethods, _Forest):
         fraction in ``(0, 1]`` or None (all); features constant in a node do not count.
       bootstrap: grow each tree on a bootstrap sample (draw counts as weights).
       oob_score: compute the out-of-bag score (needs ``bootstrap=True``).
+      max_leaf_nodes: grow each tree best first to at most this many leaves (within
+        ``max_depth``), or None.
       random_state: seed of the JAX key (see the module docstring).
 
     Attributes: ``forest_`` (the :class:`jaxml.classical.forests.Forest`: the trees
@@ -542,6 +551,7 @@ class RandomForestRegressor(_RegressorMethods, _Forest):
         max_features=1.0,
         bootstrap=True,
         oob_score=False,
+        max_leaf_nodes=None,
         random_state=0,
     ):
         super().__init__(
@@ -554,6 +564,7 @@ class RandomForestRegressor(_RegressorMethods, _Forest):
             max_features=max_features,
             bootstrap=bootstrap,
             oob_score=oob_score,
+            max_leaf_nodes=max_leaf_nodes,
             random_state=random_state,
         )
 
@@ -575,6 +586,8 @@ class ExtraTreesClassifier(_ClassifierMethods, _Forest):
         fraction in ``(0, 1]`` or None (all); features constant in a node do not count.
       bootstrap: grow each tree on a bootstrap sample (draw counts as weights).
       oob_score: compute the out-of-bag score (needs ``bootstrap=True``).
+      max_leaf_nodes: grow each tree best first to at most this many leaves (within
+        ``max_depth``), or None.
       random_state: seed of the JAX key (see the module docstring).
 
     Attributes: ``forest_`` (the :class:`jaxml.classical.forests.Forest`: the trees
@@ -598,6 +611,7 @@ class ExtraTreesClassifier(_ClassifierMethods, _Forest):
         max_features="sqrt",
         bootstrap=False,
         oob_score=False,
+        max_leaf_nodes=None,
         random_state=0,
     ):
         super().__init__(
@@ -610,6 +624,7 @@ class ExtraTreesClassifier(_ClassifierMethods, _Forest):
             max_features=max_features,
             bootstrap=bootstrap,
             oob_score=oob_score,
+            max_leaf_nodes=max_leaf_nodes,
             random_state=random_state,
         )
 
@@ -632,6 +647,8 @@ class ExtraTreesRegressor(_RegressorMethods, _Forest):
         fraction in ``(0, 1]`` or None (all); features constant in a node do not count.
       bootstrap: grow each tree on a bootstrap sample (draw counts as weights).
       oob_score: compute the out-of-bag score (needs ``bootstrap=True``).
+      max_leaf_nodes: grow each tree best first to at most this many leaves (within
+        ``max_depth``), or None.
       random_state: seed of the JAX key (see the module docstring).
 
     Attributes: ``forest_`` (the :class:`jaxml.classical.forests.Forest`: the trees
@@ -655,6 +672,7 @@ class ExtraTreesRegressor(_RegressorMethods, _Forest):
         max_features=1.0,
         bootstrap=False,
         oob_score=False,
+        max_leaf_nodes=None,
         random_state=0,
     ):
         super().__init__(
@@ -667,6 +685,7 @@ class ExtraTreesRegressor(_RegressorMethods, _Forest):
             max_features=max_features,
             bootstrap=bootstrap,
             oob_score=oob_score,
+            max_leaf_nodes=max_leaf_nodes,
             random_state=random_state,
         )
 

@@ -14,6 +14,7 @@ from sklearn.datasets import (
 )
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
+from sklearn.tree import DecisionTreeRegressor
 
 from jaxml.classical import forests
 
@@ -183,3 +184,24 @@ def test_bagging_any_estimator_matches_sklearn_bagging_of_trees_and_a_by_hand_me
                                rtol=1e-4, atol=1e-5)
     with pytest.raises(TypeError, match="Classifier or Regressor"):
         forests.bagging(object())
+
+
+@pytest.mark.parametrize("criterion", ["squared_error", "absolute_error"])
+def test_max_leaf_nodes_grows_each_tree_best_first_as_sklearn(criterion):
+    """Without bootstrap and with every feature a candidate, each tree of a random forest
+    is the CART tree, so with ``max_leaf_nodes`` it is scikit-learn's best-first tree."""
+    X, y = make_friedman1(200, 6, noise=0.3, random_state=0)
+    X_new = make_friedman1(80, 6, random_state=1)[0]
+    rules = dict(criterion=criterion, max_depth=6, max_leaf_nodes=9)
+    with jax.enable_x64(True):
+        est = forests.random_forest_regressor(n_estimators=2, max_features=None,
+                                              bootstrap=False, **rules)
+        forest = est.fit(jax.random.PRNGKey(0), X, y)
+        theirs = DecisionTreeRegressor(random_state=0, **rules).fit(X, y)
+        reached_leaves = np.sum(np.asarray(forest.trees.is_leaf)
+                                & (np.asarray(forest.trees.n_node_samples) > 0), axis=1)
+        assert reached_leaves.tolist() == [9, 9] and theirs.get_n_leaves() == 9
+        np.testing.assert_allclose(np.asarray(est.predict(forest, X_new)),
+                                   theirs.predict(X_new), rtol=1e-9)
+    with pytest.raises(ValueError, match="max_leaf_nodes"):
+        forests.extra_trees_classifier(max_leaf_nodes=1)
