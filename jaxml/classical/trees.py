@@ -236,20 +236,16 @@ def _absolute_errors(response, sample_weight, part, n_parts):
     return jnp.min(per_candidate, axis=1)
 
 
-def _absolute_error_children(response, sample_weight, group, n_groups):
-    """For samples in grouped order (each node contiguous, sorted by the feature within
-    it), the ``(W, absolute error)`` of the left child ending at each position and of
-    the right child starting after it."""
+def _with_absolute_errors(left, right, response, sample_weight, group, n_groups):
+    """Children statistics ``(W, absolute error)`` at each position of the grouped order
+    (each node contiguous, sorted by the feature within it): the weights ``W`` from the
+    running sums ``left``/``right``, the errors of the left child ending at the position
+    and of the right child starting after it."""
     deviations = _deviations(response, sample_weight)
-    prefix = jnp.cumsum(deviations, axis=0)
     totals = jax.ops.segment_sum(deviations, group, num_segments=n_groups + 1)
-    left = prefix - (jnp.cumsum(totals, axis=0) - totals)[group]
-    w_totals = jax.ops.segment_sum(sample_weight, group, num_segments=n_groups + 1)
-    w_left = jnp.cumsum(sample_weight) - (jnp.cumsum(w_totals) - w_totals)[group]
-    left_error = jnp.min(left, axis=1)
-    right_error = jnp.min(totals[group] - left, axis=1)
-    return (jnp.stack([w_left, left_error], axis=-1),
-            jnp.stack([w_totals[group] - w_left, right_error], axis=-1))
+    prefix = jnp.cumsum(deviations, axis=0) - (jnp.cumsum(totals, axis=0) - totals)[group]
+    return (jnp.stack([left[:, 0], jnp.min(prefix, axis=1)], axis=-1),
+            jnp.stack([right[:, 0], jnp.min(totals[group] - prefix, axis=1)], axis=-1))
 
 
 def _weighted_medians(response, sample_weight, group, n_groups):
@@ -289,11 +285,10 @@ def _best_split_on_feature(order, column, group, stats, counted, totals, n_total
     n = idx.shape[0]
     base = jnp.cumsum(totals, axis=0) - totals  # statistics of the lanes before each lane
     n_base = jnp.cumsum(n_totals) - n_totals
+    left = jnp.cumsum(s, axis=0) - base[g]
+    right = totals[g] - left
     if criterion == "absolute_error":
-        left, right = _absolute_error_children(response[idx], s[:, 0], g, n_groups)
-    else:
-        left = jnp.cumsum(s, axis=0) - base[g]
-        right = totals[g] - left
+        left, right = _with_absolute_errors(left, right, response[idx], s[:, 0], g, n_groups)
     n_left = jnp.cumsum(c) - n_base[g]
     n_right = n_totals[g] - n_left
     next_x = jnp.concatenate([x[1:], jnp.full((1,), jnp.inf, x.dtype)])
