@@ -10,6 +10,10 @@ import pytest
 from jaxml.bayes import bnn
 from jaxml.core import Classifier, Regressor
 
+# One worker runs the whole module, so its module-scoped fixtures (fitted models)
+# are computed once, not once per xdist worker.
+pytestmark = pytest.mark.xdist_group("bnn")
+
 NOISE = 0.3
 TAU = 1.0
 

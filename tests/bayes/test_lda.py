@@ -15,6 +15,10 @@ from sklearn.decomposition import LatentDirichletAllocation
 
 from jaxml.bayes import lda
 
+# One worker runs the whole module, so its module-scoped fixtures (fitted models)
+# are computed once, not once per xdist worker.
+pytestmark = pytest.mark.xdist_group("lda")
+
 ALPHA, ETA, BETA = 1.0, 0.1, 1.0
 
 

@@ -35,6 +35,10 @@ from jaxml.unsupervised import (
     spectral,
 )
 
+# One worker runs the whole module, so its module-scoped fixtures (fitted models)
+# are computed once, not once per xdist worker.
+pytestmark = pytest.mark.xdist_group("sklearn_unsupervised")
+
 ALL = [
     ju.KMeans(n_clusters=2, max_iter=20),
     ju.MiniBatchKMeans(n_clusters=2, batch_size=10, max_iter=5),
