@@ -627,6 +627,10 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('jaxml.theory.ntk:empirical_ntk_fn', 'jaxml.theory.ntk:analytic_fc_kernels', 'jaxml.theory.ntk:linearize', 'jaxml.theory.ntk:gradient_flow_mse_predictor', 'jaxml.theory.ntk:kernel_regression', 'jaxml.experiments.ntk:run'),
         ('tests/theory/test_ntk.py::test_empirical_ntk_implementations_agree_with_explicit_jacobian', 'tests/theory/test_ntk.py::test_analytic_ntk_matches_average_of_wide_empirical_kernels', 'tests/theory/test_ntk.py::test_linearize_equals_network_at_init_and_first_order_expansion', 'tests/theory/test_ntk.py::test_closed_form_predictor_matches_gd_on_linearised_model', 'tests/theory/test_ntk.py::test_minibatch_sgd_matches_a_numpy_loop_on_a_linear_model', 'tests/experiments/test_ntk.py::test_ntk_quick_run_end_to_end'),
     ),
+    "T.mf.1": (
+        ('jaxml.theory.mean_field:make_apply', 'jaxml.theory.mean_field:learning_rate', 'jaxml.theory.mean_field:train', 'jaxml.theory.mean_field:width_sweep', 'jaxml.theory.mean_field:weight_change', 'jaxml.math.transport:wasserstein_1d', 'jaxml.math.transport:sliced_wasserstein', 'jaxml.experiments.mean_field:run'),
+        ('tests/theory/test_mean_field.py::test_mean_field_with_sqrt_n_output_weights_is_the_ntk_net', 'tests/theory/test_mean_field.py::test_first_step_function_change_is_width_independent', 'tests/theory/test_mean_field.py::test_train_matches_hand_derived_gradient_descent', 'tests/theory/test_mean_field.py::test_width_sweep_equals_per_seed_training', 'tests/theory/test_mean_field.py::test_w2_1d_equal_sizes_matches_assignment', 'tests/theory/test_mean_field.py::test_sliced_w2_properties', 'tests/theory/test_mean_field.py::test_bad_input_raises', 'tests/experiments/test_mean_field.py::test_mean_field_quick_run_end_to_end'),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(
