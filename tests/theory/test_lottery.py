@@ -242,7 +242,7 @@ def test_torch_linear_init_is_uniform_within_one_over_sqrt_fan_in():
     against that closed-form law, and against flax's lecun_normal draw (must differ)."""
     from scipy.stats import kstest
 
-    from experiments.lottery_tickets import torch_linear_init
+    from jaxml.experiments.lottery_tickets import torch_linear_init
 
     widths = (300, 200, 5)
     params = MLP(widths[1:2], widths[2]).init(jax.random.PRNGKey(0), jnp.ones((1, widths[0])))["params"]
