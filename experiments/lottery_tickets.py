@@ -40,7 +40,7 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from jaxml.experiment import (Timer, format_mean_ci, machine_line, main_for, markdown_table,
+from jaxml.experiment import (goal_cell, Timer, format_mean_ci, machine_line, main_for, markdown_table,
                               save_figure, seed_metrics, seed_summary, target_met, write_results)
 from jaxml.nn.models import MLP
 from jaxml.theory import lottery
@@ -314,10 +314,7 @@ def _plot(ax, study, title):
 
 
 def _goal(metrics: dict, name: str) -> str:
-    if name not in TARGET:
-        return "—"
-    met = target_met(metrics.get(name), TARGET[name])
-    return f"{TARGET[name]} ({'met' if met else 'not met' if met is not None else 'undefined'})"
+    return goal_cell(TARGET, metrics, name)
 
 
 def _table(study: dict, paper: bool) -> str:

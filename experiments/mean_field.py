@@ -27,8 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm import tqdm
 
-from jaxml.experiment import (Timer, ci95, format_mean_ci, machine_line, main_for, markdown_table,
-                              save_figure, seed_metrics, seed_summary, target_met, write_results)
+from jaxml.experiment import (goal_cell, Timer, ci95, format_mean_ci, machine_line, main_for, markdown_table,
+                              save_figure, seed_metrics, seed_summary, write_results)
 from jaxml.math.transport import sliced_wasserstein
 from jaxml.theory import mean_field as mf
 
@@ -195,11 +195,7 @@ def run(config: Config, out_dir: str | Path) -> dict:
 
 
 def _goal(metrics: dict, name: str) -> str:
-    """Issue 21's goal for ``name`` and whether this run's value meets it."""
-    if name not in TARGET:
-        return "—"
-    met = target_met(metrics.get(name), TARGET[name])
-    return f"{TARGET[name]} ({'met' if met else 'not met' if met is not None else 'undefined'})"
+    return goal_cell(TARGET, metrics, name)
 
 
 def _trend(values: np.ndarray, what: str) -> str:

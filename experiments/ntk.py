@@ -36,8 +36,8 @@ import numpy as np
 import optax
 from tqdm import tqdm
 
-from jaxml.experiment import (Timer, ci95, format_mean_ci, machine_line, main_for, markdown_table,
-                              save_figure, seed_metrics, seed_summary, target_met, write_results)
+from jaxml.experiment import (goal_cell, Timer, ci95, format_mean_ci, machine_line, main_for, markdown_table,
+                              save_figure, seed_metrics, seed_summary, write_results)
 from jaxml.theory import ntk
 
 NAME = "ntk"
@@ -390,11 +390,7 @@ def run(config: Config, out_dir: str | Path) -> dict:
 
 
 def _goal(metrics: dict, name: str) -> str:
-    """The issue's reference value for ``name`` and whether the run meets it."""
-    if name not in TARGET:
-        return "—"
-    met = target_met(metrics.get(name), TARGET[name])
-    return f"{TARGET[name]} ({'met' if met else 'not met' if met is not None else 'undefined'})"
+    return goal_cell(TARGET, metrics, name)
 
 
 def _slope_sentence(values: np.ndarray, what: str) -> str:

@@ -42,7 +42,7 @@ import optax
 from tqdm import tqdm
 
 from jaxml.core import seed_keys
-from jaxml.experiment import (Timer, format_mean_ci, machine_line, main_for, markdown_table,
+from jaxml.experiment import (goal_cell, Timer, format_mean_ci, machine_line, main_for, markdown_table,
                               save_figure, seed_metrics, target_met, write_results)
 from jaxml.nn.models import MLP
 from jaxml.theory import pac_bayes as pb
@@ -306,10 +306,7 @@ def run(config: Config, out_dir: str | Path) -> dict:
 
 
 def _goal(metrics: dict, name: str) -> str:
-    if name not in TARGET:
-        return "—"
-    met = target_met(metrics.get(name), TARGET[name])
-    return f"{TARGET[name]} ({'met' if met else 'not met' if met is not None else 'undefined'})"
+    return goal_cell(TARGET, metrics, name)
 
 
 def _write_readme(out_dir: Path, config: Config, results: dict, runs: dict,

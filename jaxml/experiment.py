@@ -401,6 +401,15 @@ def target_met(value: float | None, goal: float | str) -> bool | None:
 
 # --- results.json -------------------------------------------------------------------
 
+def goal_cell(targets: Mapping[str, str], metrics: Mapping[str, Any], name: str) -> str:
+    """A README table cell: the goal set for ``name`` and whether the run's value meets it
+    (``"—"`` when no goal is set)."""
+    if name not in targets:
+        return "—"
+    met = target_met(metrics.get(name), targets[name])
+    return f"{targets[name]} ({'met' if met else 'not met' if met is not None else 'undefined'})"
+
+
 def _to_number(value: Any) -> float | int | None:
     value = np.asarray(value)
     if value.size != 1:
