@@ -60,6 +60,7 @@ EXTRA_OF_MODULE = {
     "stable_baselines3": "bench",
     "gymnasium": "bench",
     "torch": "bench",
+    "opacus": "bench",
     "xgboost": "bench",
     "lightgbm": "bench",
     "catboost": "bench",
