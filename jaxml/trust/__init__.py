@@ -1,0 +1,1 @@
+"""Trustworthy ML: adversarial robustness, differential privacy, federated learning, explanations, fairness."""
