@@ -51,6 +51,7 @@ from jaxml.core.validation import check_int, check_option, check_range
 DEFAULT_ORDERS: tuple[float, ...] = tuple(1 + x / 10.0 for x in range(1, 100)) + tuple(range(12, 64))
 CONVERSIONS = ("classic", "tight")
 DIRECTIONS = ("remove", "add")
+METHODS = ("rdp", "rdp_tight", "pld")  # classic RDP, tight RDP, PLD
 
 
 # ----------------------------------------------------------------------------- checks
@@ -349,8 +350,6 @@ class Accountant:
             acc = acc.step(q, sigma, int(steps))
         return acc
 
-
-METHODS = ("rdp", "rdp_tight", "pld")
 
 
 def calibrate_sigma(target_epsilon: Any, q: Any, steps: int, delta: Any, *, method: str = "rdp_tight",
