@@ -33,8 +33,10 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import flax.linen as nn
 import numpy as np
 import optax
+from flax import traverse_util
 from scipy import stats
 
 from jaxml.classical.linear import logistic_regression
@@ -42,6 +44,7 @@ from jaxml.classical.metrics import roc_auc
 from jaxml.core.validation import check_int, check_range
 
 LossFn = Callable[[Any, jax.Array, jax.Array], jax.Array]
+NormsFn = Callable[[Any, jax.Array, jax.Array], jax.Array]
 
 
 def _check_clip(clip_norm: Any) -> None:
@@ -100,23 +103,107 @@ def poisson_batch(key: jax.Array, n: int, sampling_rate: Any, capacity: int) -> 
 
 def private_gradient(key: jax.Array, loss_fn: LossFn, params: Any, x: jax.Array, y: jax.Array,
                      mask: jax.Array, *, clip_norm: Any, noise_multiplier: Any,
-                     expected_batch_size: Any) -> tuple[Any, dict]:
+                     expected_batch_size: Any, norms_fn: NormsFn | None = None) -> tuple[Any, dict]:
     """g̃ = (Σ_i mask_i · clip(g_i) + N(0, σ²C²I)) / expected_batch_size, and
-    ``{"grad_norms": ‖g_i‖ (unclipped), "batch_size": Σ mask}``."""
-    grads, norms = clip_per_example(per_example_grads(loss_fn, params, x, y), clip_norm)
-    w = mask.astype(norms.dtype)
-    summed = jax.tree.map(lambda g: jnp.tensordot(w, g, axes=1), grads)
+    ``{"grad_norms": ‖g_i‖ (unclipped), "batch_size": Σ mask}``.
+
+    Two passes: the per-example norms ‖g_i‖ (``norms_fn(params, x, y)``; by default from
+    the stored per-example gradients of ``vmap(grad)``, or e.g. :func:`dense_ghost_norms`),
+    then Σ_i w_i g_i as the gradient of Σ_i w_i ℓ_i with the fixed weights
+    w_i = mask_i · min(1, C/‖g_i‖) — one ordinary batched backward pass."""
+    if norms_fn is None:
+        norms = global_norms(per_example_grads(loss_fn, params, x, y))
+    else:
+        norms = norms_fn(params, x, y)
+    w = mask.astype(norms.dtype) * jnp.minimum(1.0, clip_norm / jnp.maximum(norms, 1e-12))
+    weighted = lambda p: jnp.sum(w * jax.vmap(loss_fn, in_axes=(None, 0, 0))(p, x, y))  # noqa: E731
+    summed = jax.grad(weighted)(params)
     leaves, treedef = jax.tree.flatten(summed)
     keys = jax.random.split(key, len(leaves))
     noisy = [(g + noise_multiplier * clip_norm * jax.random.normal(k, g.shape, g.dtype)) / expected_batch_size
              for g, k in zip(leaves, keys)]
-    return treedef.unflatten(noisy), {"grad_norms": norms, "batch_size": w.sum()}
+    return treedef.unflatten(noisy), {"grad_norms": norms, "batch_size": mask.sum()}
+
+
+def _dense_norms_sq(a: jax.Array, delta: jax.Array, use_bias: bool) -> jax.Array:
+    """Σ over the kernel (and bias) of the squared per-example gradient of one Dense layer
+    with input rows a_i (B, [T,] d_in) and output gradients δ_i (B, [T,] d_out):
+    ‖Σ_t a_it δ_itᵀ‖²_F (= ‖a_i‖²‖δ_i‖² when T = 1) plus ‖Σ_t δ_it‖²."""
+    b = a.shape[0]
+    a, delta = a.reshape(b, -1, a.shape[-1]), delta.reshape(b, -1, delta.shape[-1])
+    t, d_in, d_out = a.shape[1], a.shape[2], delta.shape[2]
+    if t == 1:
+        kernel = jnp.sum(a[:, 0] ** 2, -1) * jnp.sum(delta[:, 0] ** 2, -1)
+    elif t * t <= d_in * d_out:  # ghost norm: Σ_{t,s} (a_t·a_s)(δ_t·δ_s)
+        kernel = jnp.sum(jnp.einsum("btd,bsd->bts", a, a) * jnp.einsum("bte,bse->bts", delta, delta), (1, 2))
+    else:
+        kernel = jnp.sum(jnp.einsum("btd,bte->bde", a, delta) ** 2, (1, 2))
+    bias = jnp.sum(jnp.sum(delta, 1) ** 2, -1) if use_bias else 0.0
+    return kernel + bias
+
+
+def dense_ghost_norms(model: nn.Module, example_losses: Callable[[jax.Array, jax.Array], jax.Array]) -> NormsFn:
+    """``norms_fn(params, x, y) -> ‖g_i‖₂`` for a Flax ``model`` without storing the
+    per-example gradients of its ``nn.Dense`` layers (ghost norms; Goodfellow 2015,
+    Li et al. 2022).
+
+    A Dense layer's per-example kernel gradient is Σ_t a_it δ_itᵀ with a_i its input and
+    δ_i = ∂ℓ_i/∂(output_i); the δ of every Dense layer come from one backward pass of
+    Σ_i ℓ_i with respect to zero probes added to the layer outputs (method interception),
+    and the squared norms from :func:`_dense_norms_sq`. Parameters outside Dense layers
+    get their per-example gradients from ``vmap(grad)`` as usual. ``example_losses(logits,
+    y)`` returns the ``(B,)`` per-example losses of a batch; the model must treat examples
+    independently (no batch statistics) and call each Dense layer once."""
+
+    use_bias: dict[tuple, bool] = {}  # static module attributes, recorded while tracing
+
+    def run(params, x, y, probes):
+        inputs, outputs = {}, {}
+
+        def interceptor(next_fun, args, kwargs, ctx):
+            out = next_fun(*args, **kwargs)
+            if isinstance(ctx.module, nn.Dense) and ctx.method_name == "__call__":
+                path = ctx.module.path
+                if path in inputs:
+                    raise ValueError(f"dense_ghost_norms needs each Dense layer called once; {path} is shared")
+                inputs[path], use_bias[path] = args[0], bool(ctx.module.use_bias)
+                outputs[path] = out
+                if probes is not None:
+                    out = out + probes[path]
+            return out
+
+        with nn.intercept_methods(interceptor):
+            logits = model.apply(params, x)
+        return jnp.sum(example_losses(logits, y)), (inputs, outputs)
+
+    def norms_fn(params, x, y):
+        _, (_, shapes) = jax.eval_shape(lambda p: run(p, x, y, None), params)
+        probes = {k: jnp.zeros(v.shape, v.dtype) for k, v in shapes.items()}
+        deltas, (inputs, _) = jax.grad(lambda pr: run(params, x, y, pr), has_aux=True)(probes)
+        total = sum(_dense_norms_sq(inputs[k], deltas[k], use_bias[k]) for k in probes)
+        flat = traverse_util.flatten_dict(params)
+        dense = {("params", *k, leaf) for k in probes for leaf in ("kernel", "bias")}
+        others = {k: v for k, v in flat.items() if k not in dense}
+        if others:
+            fixed = {k: v for k, v in flat.items() if k in dense}
+
+            def one(rest, xi, yi):
+                merged = traverse_util.unflatten_dict({**fixed, **rest})
+                return example_losses(model.apply(merged, xi[None]), yi[None])[0]
+
+            grads = jax.vmap(jax.grad(one), in_axes=(None, 0, 0))(others, x, y)
+            total = total + global_norms(grads) ** 2
+        return jnp.sqrt(total)
+
+    return norms_fn
 
 
 def make_dp_sgd(loss_fn: LossFn, tx: optax.GradientTransformation, *, n: int, sampling_rate: Any,
-                clip_norm: Any, noise_multiplier: Any, steps: int, capacity: int | None = None) -> Callable:
+                clip_norm: Any, noise_multiplier: Any, steps: int, capacity: int | None = None,
+                norms_fn: NormsFn | None = None) -> Callable:
     """``train(key, params, X, y) -> (params, metrics)``: ``steps`` DP-SGD steps in one
-    jitted ``lax.scan`` (module docstring). ``metrics``: per-step ``loss`` (mean over the
+    jitted ``lax.scan`` (module docstring; ``norms_fn`` as in :func:`private_gradient`).
+    ``metrics``: per-step ``loss`` (mean over the
     sampled batch, before the update), ``batch_size`` and ``clipped_fraction``.
 
     Privacy is accounted separately: ``jaxml.trust.accountant.Accountant().step(q, σ,
@@ -142,7 +229,8 @@ def make_dp_sgd(loss_fn: LossFn, tx: optax.GradientTransformation, *, n: int, sa
             idx, mask = poisson_batch(k_batch, n, q, capacity)
             xb, yb = X[idx], y[idx]
             grad, info = private_gradient(k_noise, loss_fn, params, xb, yb, mask, clip_norm=clip_norm,
-                                          noise_multiplier=noise_multiplier, expected_batch_size=q * n)
+                                          noise_multiplier=noise_multiplier, expected_batch_size=q * n,
+                                          norms_fn=norms_fn)
             losses = jax.vmap(loss_fn, in_axes=(None, 0, 0))(params, xb, yb)
             w = mask.astype(losses.dtype)
             updates, opt_state = tx.update(grad, opt_state, params)

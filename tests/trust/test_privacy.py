@@ -1,6 +1,7 @@
 """DP-SGD against loops of single-example gradients, plain SGD and sampling statistics;
 membership inference against a brute-force AUC and private vs non-private training."""
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,9 +9,9 @@ import optax
 import pytest
 
 from jaxml.data.bundled import load_sklearn
-from jaxml.nn.models import MLP
+from jaxml.nn.models import CNN1D, MLP
 from jaxml.trust.privacy import (attack_auc, capacity_overflow_probability, clip_per_example, default_capacity,
-                                 loss_threshold_auc, make_dp_sgd, per_example_grads, poisson_batch,
+                                 dense_ghost_norms, global_norms, loss_threshold_auc, make_dp_sgd, per_example_grads, poisson_batch,
                                  private_gradient, shadow_model_attack)
 
 MODEL = MLP((16,), 10)
@@ -137,3 +138,53 @@ def test_bad_input_raises_clear_errors(digits):
                     capacity=11)
     with pytest.raises(ValueError, match="non-empty"):
         loss_threshold_auc([], [1.0])
+
+
+class _SequenceDense(nn.Module):
+    """Dense layers on (B, T, d) inputs, one without bias: the Gram branch of the ghost norm."""
+
+    @nn.compact
+    def __call__(self, x, train=False):
+        h = nn.tanh(nn.Dense(6)(x.reshape(x.shape[0], 8, -1)))
+        h = nn.Dense(3, use_bias=False)(h)
+        return nn.Dense(10)(h.reshape(h.shape[0], -1))
+
+
+class _SharedDense(nn.Module):
+    @nn.compact
+    def __call__(self, x, train=False):
+        layer = nn.Dense(x.shape[-1])
+        return nn.Dense(10)(layer(layer(x)))
+
+
+def _example_losses(logits, t):
+    return optax.softmax_cross_entropy_with_integer_labels(logits, t)
+
+
+@pytest.mark.parametrize("model", [MLP((32, 32), 10), CNN1D(num_outputs=10), _SequenceDense()],
+                         ids=["mlp", "cnn1d", "sequence_dense"])
+def test_ghost_norms_equal_stored_per_example_gradient_norms(model):
+    X = jax.random.normal(jax.random.key(8), (24, 40))
+    y = jax.random.randint(jax.random.key(9), (24,), 0, 10)
+    params = model.init(jax.random.key(10), X[:1])
+    loss = lambda p, x, t: _example_losses(model.apply(p, x[None]), t[None])[0]  # noqa: E731
+    expected = global_norms(per_example_grads(loss, params, X, y))
+    np.testing.assert_allclose(np.asarray(dense_ghost_norms(model, _example_losses)(params, X, y)),
+                               np.asarray(expected), rtol=1e-5)
+
+
+def test_dp_step_with_ghost_norms_equals_the_default(digits):
+    X, y = digits[0][:50], digits[1][:50]
+    params = MODEL.init(jax.random.key(11), X[:1])
+    kwargs = dict(n=50, sampling_rate=0.3, clip_norm=0.5, noise_multiplier=1.0, steps=4)
+    plain = make_dp_sgd(_loss, optax.sgd(0.3), **kwargs)(jax.random.key(12), params, X, y)[0]
+    ghost = make_dp_sgd(_loss, optax.sgd(0.3), norms_fn=dense_ghost_norms(MODEL, _example_losses),
+                        **kwargs)(jax.random.key(12), params, X, y)[0]
+    np.testing.assert_allclose(_flat(ghost), _flat(plain), atol=1e-5)
+
+
+def test_ghost_norms_reject_a_shared_dense_layer():
+    model = _SharedDense()
+    X, y = jnp.ones((4, 5)), jnp.zeros(4, jnp.int32)
+    with pytest.raises(ValueError, match="once"):
+        dense_ghost_norms(model, _example_losses)(model.init(jax.random.key(0), X), X, y)
