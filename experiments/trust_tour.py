@@ -1,4 +1,4 @@
-"""A tour of trustworthy ML on scikit-learn's 8×8 digits — first part: federated learning.
+"""A tour of trustworthy ML: federated learning on scikit-learn's 8×8 digits and the DP accountant.
 
 FedAvg (McMahan et al. 2017) and FedProx (Li et al. 2020) from :mod:`jaxml.trust.federated`
 train the same MLP on ``num_clients`` clients whose data are split by label with a
@@ -13,10 +13,17 @@ plain minibatch SGD (``jaxml.train.fit_seeds``) on the pooled training set with 
 gradient steps as one client makes in all rounds. Seeds (client split, initialisation,
 client sampling and minibatches) are ``vmap``-ed: one compilation per (α, algorithm).
 
-Metrics: ``fedavg_acc/<alpha>``, ``fedprox_acc/<alpha>`` (final test accuracy, mean over
+Privacy accounting (:mod:`jaxml.trust.accountant`): ε at δ = 10⁻⁵ against epochs of
+DP-SGD on MNIST's N = 60,000 with batch 256 and σ = 1.1 (q = 256/60000, ⌈epochs·N/B⌉
+steps) by RDP with the classic and the tight conversion and by the PLD; and Opacus' test
+case (q = 0.04, σ = 1.5, 2250 steps). ``PAPER`` holds the two published values.
+
+Metrics: ``eps_rdp/mnist_sigma1.1``, ``eps_rdp_tight/mnist_sigma1.1``,
+``eps_pld/mnist_sigma1.1`` (after ``accountant_epochs[-1]`` epochs),
+``eps_rdp_tight/opacus_sigma1.5``, ``fedavg_acc/<alpha>``, ``fedprox_acc/<alpha>`` (final test accuracy, mean over
 seeds with Student-t intervals, ``*_ci95``, ``*_n``, ``*_failed``) and ``central_acc``.
-The issue's other parts of the tour (robust accuracy, the accountant's ε curves, private
-training and membership inference, explanations, fairness) are not in this module yet.
+The issue's other parts of the tour (robust accuracy, private training and membership
+inference, explanations, fairness) are not in this module yet.
 """
 
 from __future__ import annotations
@@ -37,11 +44,19 @@ from jaxml.experiment import (Timer, format_mean_ci, goal_cell, machine_line, ma
 from jaxml.nn.models import MLP
 from jaxml.train import fit_seeds
 from jaxml.train.state import cross_entropy_loss
+from jaxml.trust.accountant import Accountant, epochs_to_steps
 from jaxml.trust.federated import ClientSplit, dirichlet_split, make_federated_train
 
 NAME = "trust_tour"
-PAPER: dict[str, float] = {}
-PAPER_SOURCE: dict[str, str] = {}
+PAPER = {"eps_rdp/mnist_sigma1.1": 3.01, "eps_rdp_tight/opacus_sigma1.5": 7.32911117143}
+PAPER_SOURCE = {
+    "eps_rdp/mnist_sigma1.1": "TensorFlow Privacy, compute_dp_sgd_privacy example: N=60000, batch 256, "
+                              "noise multiplier 1.1, 60 epochs, delta=1e-5 -> eps = 3.01 (RDP)",
+    "eps_rdp_tight/opacus_sigma1.5": "Opacus, tests/accountants_test.py test_rdp_accountant: noise 1.5, "
+                                     "sample rate 0.04, 2250 steps, delta=1e-5 -> 7.32911117143",
+}
+DELTA = 1e-5
+METHODS = {"rdp": "RDP, classic conversion", "rdp_tight": "RDP, tight conversion", "pld": "PLD"}
 ALGORITHMS = ("fedavg", "fedprox")
 # Issue 20: FedAvg on near-IID clients matches centralised training within a point.
 TARGET = {"fedavg_gap_iid": "<= 0.01"}
@@ -59,11 +74,13 @@ class Config:
     learning_rate: float = 0.1
     fedprox_mu: float = 0.1
     hidden: int = 64
+    accountant_epochs: tuple[int, ...] = (1, 2, 5, 10, 20, 30, 40, 50, 60)
+    pld_interval: float = 1e-4
 
     @classmethod
     def quick(cls) -> "Config":
         return cls(seeds=2, alphas=(0.1, 100.0), num_clients=6, clients_per_round=3, rounds=5,
-                   local_steps=3)
+                   local_steps=3, accountant_epochs=(1, 10, 60), pld_interval=1e-3)
 
     @classmethod
     def full(cls) -> "Config":
@@ -117,6 +134,17 @@ def _centralised(config: Config, keys, data) -> np.ndarray:
     return np.asarray(out.history["eval_accuracy"])[:, -1]
 
 
+def _accountant_curves(config: Config) -> dict[str, np.ndarray]:
+    """ε(δ = 10⁻⁵) of MNIST DP-SGD (σ = 1.1) after each of ``accountant_epochs``, per method."""
+    curves = {m: [] for m in METHODS}
+    for epochs in config.accountant_epochs:
+        q, steps = epochs_to_steps(60000, 256, epochs)
+        acc = Accountant(pld_interval=config.pld_interval).step(q, 1.1, steps)
+        for method in METHODS:
+            curves[method].append(acc.epsilon(DELTA, method=method))
+    return {m: np.asarray(v) for m, v in curves.items()}
+
+
 def run(config: Config, out_dir: str | Path) -> dict:
     import matplotlib
 
@@ -135,8 +163,13 @@ def run(config: Config, out_dir: str | Path) -> dict:
         for alpha, algorithm in tqdm(jobs, desc="trust_tour federated", disable=None):
             curves[(alpha, algorithm)] = _federated(config, keys, data, alpha, algorithm)
         central = _centralised(config, keys, data)
+        eps_curves = _accountant_curves(config)
+        opacus_case = Accountant().step(0.04, 1.5, 2250).epsilon(DELTA, method="rdp_tight")
 
     metrics = dict(seed_metrics("central_acc", central))
+    for method, curve in eps_curves.items():
+        metrics[f"eps_{method}/mnist_sigma1.1"] = float(curve[-1])
+    metrics["eps_rdp_tight/opacus_sigma1.5"] = opacus_case
     for (alpha, algorithm), acc in curves.items():
         metrics.update(seed_metrics(f"{algorithm}_acc/{alpha:g}", acc[:, -1]))
     iid = max(config.alphas)
@@ -156,22 +189,47 @@ def run(config: Config, out_dir: str | Path) -> dict:
     axes[0, 0].legend(fontsize=8)
     save_figure(fig, out_dir, "federated_accuracy.png")
 
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    for method, label in METHODS.items():
+        ax.plot(config.accountant_epochs, eps_curves[method], marker="o", label=label)
+    ax.set(xlabel="epochs", ylabel=f"ε at δ = {DELTA:g}", title="DP-SGD on MNIST: N=60000, B=256, σ=1.1")
+    ax.legend(fontsize=8)
+    save_figure(fig, out_dir, "epsilon_vs_epochs.png")
+
     extra = {"accuracy_curves": {f"{alg}/{a:g}": c.mean(0).tolist() for (a, alg), c in curves.items()},
              "final_accuracy": {f"{alg}/{a:g}": c[:, -1].tolist() for (a, alg), c in curves.items()},
-             "central_accuracy": central.tolist()}
+             "central_accuracy": central.tolist(),
+             "epsilon_curves": {m: c.tolist() for m, c in eps_curves.items()}}
     results = write_results(out_dir, experiment=NAME, config=config, metrics=metrics, paper=PAPER,
                             paper_source=PAPER_SOURCE, target=TARGET, seeds=config.seeds,
                             wall_time_s=total.seconds, extra=extra)
-    _write_readme(out_dir, config, results, curves, central)
+    _write_readme(out_dir, config, results, curves, central, eps_curves)
     return results
 
 
-def _write_readme(out_dir: Path, config: Config, results: dict, curves: dict, central: np.ndarray) -> None:
+def _write_readme(out_dir: Path, config: Config, results: dict, curves: dict, central: np.ndarray,
+                  eps_curves: dict) -> None:
     mt = results["metrics"]
     rows = [(f"{a:g}", format_mean_ci(curves[(a, "fedavg")][:, -1]), format_mean_ci(curves[(a, "fedprox")][:, -1]))
             for a in config.alphas]
     lines = [
-        "# Trustworthy ML tour — federated learning on digits",
+        "# Trustworthy ML tour — privacy accounting and federated learning",
+        "",
+        "## Privacy accounting",
+        "",
+        f"ε at δ = {DELTA:g} of DP-SGD on MNIST (N = 60,000, batch 256, σ = 1.1, Poisson "
+        f"sampling), PLD grid {config.pld_interval:g}:",
+        "",
+        markdown_table(("epochs", *METHODS.values()),
+                       [(e, *(f"{eps_curves[m][i]:.3f}" for m in METHODS))
+                        for i, e in enumerate(config.accountant_epochs)]),
+        "",
+        markdown_table(("quantity", "ours", "published", "source"),
+                       [(k, f"{mt[k]:.4f}", v, PAPER_SOURCE[k]) for k, v in PAPER.items() if k in mt]),
+        "",
+        "![epsilon vs epochs](epsilon_vs_epochs.png)",
+        "",
+        "## Federated learning on digits",
         "",
         f"FedAvg and FedProx (μ = {config.fedprox_mu:g}) train an MLP (one hidden layer of "
         f"{config.hidden}) on {config.num_clients} clients with Dirichlet(α) label skew; "
@@ -188,8 +246,8 @@ def _write_readme(out_dir: Path, config: Config, results: dict, curves: dict, ce
         "",
         "![federated accuracy](federated_accuracy.png)",
         "",
-        "Not in this tour yet (issue 20): robust-accuracy curves, the accountant's ε curves, "
-        "private training with membership inference, explanations and fairness.",
+        "Not in this tour yet (issue 20): robust-accuracy curves, private training with "
+        "membership inference, explanations and fairness.",
         "",
         f"Run: `jaxml repro {NAME}` (quick check: `jaxml repro {NAME} --quick`).",
         "",

@@ -32,3 +32,16 @@ def test_trust_tour_quick_run_end_to_end(quick_run):
     assert metrics["fedavg_gap_iid"] == pytest.approx(central.mean() - np.mean(final[iid]), abs=1e-6)
     assert (out / "federated_accuracy.png").stat().st_size > 0
     assert "load average" in (out / "README.md").read_text()
+
+
+def test_trust_tour_accountant_curves_rise_and_order(quick_run):
+    run = quick_run("trust_tour")
+    assert run.returncode == 0, run.stderr[-3000:]
+    saved = json.loads((run.out / "results.json").read_text())
+    curves = {m: np.asarray(c) for m, c in saved["extra"]["epsilon_curves"].items()}
+    for curve in curves.values():
+        assert np.all(np.diff(curve) > 0)  # ε grows with every epoch
+    assert np.all(curves["pld"] < curves["rdp_tight"]) and np.all(curves["rdp_tight"] < curves["rdp"])
+    assert saved["metrics"]["eps_rdp_tight/opacus_sigma1.5"] == pytest.approx(exp.PAPER["eps_rdp_tight/opacus_sigma1.5"],
+                                                                              rel=1e-6)
+    assert (run.out / "epsilon_vs_epochs.png").stat().st_size > 0
