@@ -22,8 +22,23 @@ Metrics: ``eps_rdp/mnist_sigma1.1``, ``eps_rdp_tight/mnist_sigma1.1``,
 ``eps_pld/mnist_sigma1.1`` (after ``accountant_epochs[-1]`` epochs),
 ``eps_rdp_tight/opacus_sigma1.5``, ``fedavg_acc/<alpha>``, ``fedprox_acc/<alpha>`` (final test accuracy, mean over
 seeds with Student-t intervals, ``*_ci95``, ``*_n``, ``*_failed``) and ``central_acc``.
-The issue's other parts of the tour (robust accuracy, private training and membership
-inference, explanations, fairness) are not in this module yet.
+
+The robustness, privacy, explanation and fairness sections (:mod:`._trust_sections`):
+
+* robustness: an MLP on digits in [0, 1] trained by cross-entropy, Gaussian augmentation,
+  PGD adversarial training (Madry et al. 2018), TRADES (Zhang et al. 2019) and interval
+  bounds (Gowal et al. 2018); ``robust_acc/<method>/<eps>`` under PGD-20 in L∞,
+  ``verified_acc/<method>/<eps>`` proved by IBP (never above the PGD accuracy), and
+  ``certified_acc/smoothed/<r>``, the L2 accuracy certified by randomised smoothing;
+* privacy: DP-SGD vs the same sampled SGD without clipping or noise on MNIST-1D,
+  ``dp_acc/<private|nonprivate>``, ``mia_auc/<private|nonprivate>`` (loss-threshold
+  membership inference) and ``dp_epsilon``;
+* explanations: ``shap_error/<exact|kernel|permutation>`` against the closed-form Shapley
+  values of a logistic model's logit, ``lime_slope_error``, and LIME on an MNIST-1D MLP
+  (``lime_signal/*``);
+* fairness on the SCM of :mod:`jaxml.data.fairness_scm`: ``dp_gap/<method>``,
+  ``eo_gap/<method>``, ``fair_acc/<method>`` and ``cf_flip/<method>`` for the unconstrained,
+  unaware, post-processed and counterfactually fair predictors.
 """
 
 from __future__ import annotations
@@ -41,6 +56,7 @@ from jaxml.core import seed_keys
 from jaxml.data import load_sklearn
 from jaxml.experiment import (Timer, format_mean_ci, goal_cell, machine_line, main_for, markdown_table,
                               save_figure, seed_metrics, write_results)
+from jaxml.experiments import _trust_sections
 from jaxml.nn.models import MLP
 from jaxml.train import fit_seeds
 from jaxml.train.state import cross_entropy_loss
@@ -58,6 +74,7 @@ PAPER_SOURCE = {
 DELTA = 1e-5
 METHODS = {"rdp": "RDP, classic conversion", "rdp_tight": "RDP, tight conversion", "pld": "PLD"}
 ALGORITHMS = ("fedavg", "fedprox")
+SECTIONS = ("robust", "private", "explain", "fairness")
 # Issue 20: FedAvg on near-IID clients matches centralised training within a point.
 TARGET = {"fedavg_gap_iid": "<= 0.01"}
 
@@ -76,11 +93,50 @@ class Config:
     hidden: int = 64
     accountant_epochs: tuple[int, ...] = (1, 2, 5, 10, 20, 30, 40, 50, 60)
     pld_interval: float = 1e-4
+    # robustness: MLPs trained five ways on [0, 1] digits, attacked by PGD-20 in L∞
+    eps_grid: tuple[float, ...] = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2)
+    robust_epochs: int = 40
+    robust_learning_rate: float = 1e-3
+    train_eps: float = 0.1
+    train_pgd_steps: int = 7
+    trades_beta: float = 6.0
+    ibp_kappa: float = 0.5
+    smoothing_sigma: float = 0.25
+    certify_points: int = 200
+    certify_n0: int = 100
+    certify_n: int = 10000
+    certify_alpha: float = 0.001
+    certify_radii: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
+    # privacy: DP-SGD vs the same sampled SGD without clipping or noise; loss-threshold MIA
+    private_members: int = 4000
+    private_epochs: int = 30
+    private_batch: int = 100
+    private_learning_rate: float = 0.5
+    clip_norm: float = 1.0
+    noise_multiplier: float = 1.0
+    # explanations
+    explain_features: int = 10
+    explain_background: int = 100
+    explain_points: int = 20
+    kernel_samples: int = 256
+    shapley_permutations: int = 64
+    mnist1d_epochs: int = 60
+    lime_segments: int = 10
+    lime_samples: int = 2000
+    # fairness on the structural causal model of jaxml.data.fairness_scm
+    fair_n: int = 20000
+    beta_income: float = -0.8
+    beta_zip: float = 1.5
+    beta_label: float = -0.6
 
     @classmethod
     def quick(cls) -> "Config":
         return cls(seeds=2, alphas=(0.1, 100.0), num_clients=6, clients_per_round=3, rounds=5,
-                   local_steps=3, accountant_epochs=(1, 10, 60), pld_interval=1e-3)
+                   local_steps=3, accountant_epochs=(1, 10, 60), pld_interval=1e-3,
+                   eps_grid=(0.0, 0.1), robust_epochs=2, train_pgd_steps=2, certify_points=8,
+                   certify_n0=20, certify_n=200, certify_radii=(0.0, 0.25), private_members=500,
+                   private_epochs=3, explain_background=20, explain_points=3, kernel_samples=64,
+                   shapley_permutations=8, mnist1d_epochs=2, lime_samples=200, fair_n=2000)
 
     @classmethod
     def full(cls) -> "Config":
@@ -165,6 +221,9 @@ def run(config: Config, out_dir: str | Path) -> dict:
         central = _centralised(config, keys, data)
         eps_curves = _accountant_curves(config)
         opacus_case = Accountant().step(0.04, 1.5, 2250).epsilon(DELTA, method="rdp_tight")
+        sections = {}
+        for name in tqdm(SECTIONS, desc="trust_tour sections", disable=None):
+            sections[name] = getattr(_trust_sections, f"run_{name}")(config)
 
     metrics = dict(seed_metrics("central_acc", central))
     for method, curve in eps_curves.items():
@@ -174,6 +233,10 @@ def run(config: Config, out_dir: str | Path) -> dict:
         metrics.update(seed_metrics(f"{algorithm}_acc/{alpha:g}", acc[:, -1]))
     iid = max(config.alphas)
     metrics["fedavg_gap_iid"] = float(np.mean(central) - np.mean(curves[(iid, "fedavg")][:, -1]))
+    section_extra = {}
+    for section_metrics, extra_part in sections.values():
+        metrics.update(section_metrics)
+        section_extra.update(extra_part)
 
     fig, axes = plt.subplots(1, len(config.alphas), figsize=(4.5 * len(config.alphas), 3.6), squeeze=False,
                              sharey=True)
@@ -195,16 +258,171 @@ def run(config: Config, out_dir: str | Path) -> dict:
     ax.set(xlabel="epochs", ylabel=f"ε at δ = {DELTA:g}", title="DP-SGD on MNIST: N=60000, B=256, σ=1.1")
     ax.legend(fontsize=8)
     save_figure(fig, out_dir, "epsilon_vs_epochs.png")
+    _section_figures(plt, out_dir, config, metrics, section_extra)
 
     extra = {"accuracy_curves": {f"{alg}/{a:g}": c.mean(0).tolist() for (a, alg), c in curves.items()},
              "final_accuracy": {f"{alg}/{a:g}": c[:, -1].tolist() for (a, alg), c in curves.items()},
              "central_accuracy": central.tolist(),
-             "epsilon_curves": {m: c.tolist() for m, c in eps_curves.items()}}
+             "epsilon_curves": {m: c.tolist() for m, c in eps_curves.items()}, **section_extra}
     results = write_results(out_dir, experiment=NAME, config=config, metrics=metrics, paper=PAPER,
                             paper_source=PAPER_SOURCE, target=TARGET, seeds=config.seeds,
                             wall_time_s=total.seconds, extra=extra)
     _write_readme(out_dir, config, results, curves, central, eps_curves)
     return results
+
+
+def _section_figures(plt, out_dir: Path, config: Config, metrics: dict, extra: dict) -> None:
+    """robust_accuracy.png, mia_losses.png, shap_bar.png, lime_signal.png, fairness.png."""
+    fig, (ax_inf, ax_l2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for i, method in enumerate(_trust_sections.ROBUST_METHODS):
+        acc = np.asarray(extra["robust_acc"][method])
+        ax_inf.errorbar(config.eps_grid, acc.mean(0), yerr=acc.std(0), marker="o", color=f"C{i}",
+                        label=f"{method}, PGD-20")
+    verified = np.asarray(extra["verified_acc"]["ibp"])
+    ax_inf.plot(config.eps_grid, verified.mean(0), "s--", color="C4", label="ibp, verified")
+    ax_inf.set(xlabel="L∞ radius ε", ylabel="test accuracy", title="digits MLP: empirical vs verified", ylim=(0, 1))
+    ax_inf.legend(fontsize=7)
+    certified = np.asarray(extra["certified_acc"])
+    ax_l2.plot(config.certify_radii, certified.mean(0), marker="o", color="C1")
+    ax_l2.set(xlabel="L2 radius r", ylabel="certified accuracy", ylim=(0, 1),
+              title=f"randomised smoothing, σ = {config.smoothing_sigma:g}")
+    save_figure(fig, out_dir, "robust_accuracy.png")
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    for ax, method in zip(axes, _trust_sections.PRIVATE_METHODS):
+        part = extra["private"][method]
+        bins = np.linspace(0, np.quantile(part["nonmember_losses"], 0.95), 40)
+        ax.hist(part["member_losses"], bins, alpha=0.6, density=True, label="members (train)")
+        ax.hist(part["nonmember_losses"], bins, alpha=0.6, density=True, label="non-members (test)")
+        ax.set(title=f"{method}: attack AUC {metrics[f'mia_auc/{method}']:.3f}", xlabel="loss")
+    axes[0].legend(fontsize=8)
+    save_figure(fig, out_dir, "mia_losses.png")
+
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    names, width = extra["feature_names"], 0.27
+    pos = np.arange(len(names))
+    for j, (key, label) in enumerate((("shap_exact", "exact"), ("shap_kernel", "Kernel SHAP"),
+                                      ("shap_permutation", "permutation"))):
+        ax.barh(pos + (j - 1) * width, np.asarray(extra[key])[0], width, label=label)
+    ax.set(yticks=pos, yticklabels=names, xlabel="Shapley value (logit)", title="logistic model, one patient")
+    ax.invert_yaxis()
+    ax.legend(fontsize=8)
+    save_figure(fig, out_dir, "shap_bar.png")
+
+    part = extra["lime_signal"]
+    signal, coef = np.asarray(part["signal"]), np.asarray(part["coef"])
+    segment = np.arange(signal.size) * coef.size // signal.size
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.plot(signal, color="k", lw=1)
+    scale = np.abs(coef).max()
+    for j in range(coef.size):
+        idx = np.nonzero(segment == j)[0]
+        ax.axvspan(idx[0] - 0.5, idx[-1] + 0.5, color="C3" if coef[j] > 0 else "C0", alpha=0.5 * abs(coef[j]) / scale)
+    ax.set(xlabel="position", title=f"LIME on MNIST-1D (class {part['label']}): red raises, blue lowers p")
+    save_figure(fig, out_dir, "lime_signal.png")
+
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    stats = ("dp_gap", "eo_gap", "cf_flip", "fair_acc")
+    for j, method in enumerate(_trust_sections.FAIR_METHODS):
+        ax.bar(np.arange(len(stats)) + (j - 1.5) * 0.2, [metrics[f"{s}/{method}"] for s in stats], 0.2, label=method)
+    ax.set(xticks=np.arange(len(stats)), xticklabels=stats, title="fairness on a known causal model")
+    ax.legend(fontsize=8)
+    save_figure(fig, out_dir, "fairness.png")
+
+
+def _cell(mt: dict, name: str) -> str:
+    """``mean ± ci (n=…)`` of a per-seed metric from its flat entries."""
+    stem, _, rest = name.partition("/")
+    text = f"{mt[name]:.3f} ± {mt[f'{stem}_ci95/{rest}']:.3f} (n={mt[f'{stem}_n/{rest}']})"
+    failed = mt[f"{stem}_failed/{rest}"]
+    return text + (f", {failed} failed" if failed else "")
+
+
+def _section_readme(config: Config, mt: dict) -> list[str]:
+    robust = _trust_sections.ROBUST_METHODS
+    return [
+        "## Adversarial robustness on digits",
+        "",
+        f"An MLP (one hidden layer of {config.hidden}) on digits scaled to [0, 1], trained "
+        f"{config.robust_epochs} epochs with Adam ({config.robust_learning_rate:g}) five ways: cross-entropy "
+        f"(standard), Gaussian augmentation σ = {config.smoothing_sigma:g} (noise, the base classifier of "
+        f"randomised smoothing), PGD-{config.train_pgd_steps} adversarial training (madry) and TRADES "
+        f"(β = {config.trades_beta:g}) at ε = {config.train_eps:g}, and interval-bound training (ibp, "
+        f"κ = {config.ibp_kappa:g}, ε = {config.train_eps:g}). Test accuracy under PGD-20 (L∞, step "
+        f"2.5ε/20), {config.seeds} seeds, mean ± 95% Student-t interval:",
+        "",
+        markdown_table(("method", *(f"ε = {e:g}" for e in config.eps_grid)),
+                       [(m, *(_cell(mt, f"robust_acc/{m}/{e:g}") for e in config.eps_grid)) for m in robust]),
+        "",
+        "Accuracy IBP can verify (a lower bound on the accuracy under any attack in the ball):",
+        "",
+        markdown_table(("method", *(f"ε = {e:g}" for e in config.eps_grid)),
+                       [(m, *(_cell(mt, f"verified_acc/{m}/{e:g}") for e in config.eps_grid)) for m in robust]),
+        "",
+        f"Randomised smoothing of the noise-trained model (CERTIFY of Cohen et al. 2019: n0 = "
+        f"{config.certify_n0}, n = {config.certify_n}, α = {config.certify_alpha:g}) on the first "
+        f"{config.certify_points} test digits — certified L2 accuracy at radius r:",
+        "",
+        markdown_table(("r", "certified accuracy"),
+                       [(f"{r:g}", _cell(mt, f"certified_acc/smoothed/{r:g}")) for r in config.certify_radii]),
+        "",
+        "![robust accuracy](robust_accuracy.png)",
+        "",
+        "## Private training and membership inference (MNIST-1D)",
+        "",
+        f"DP-SGD (clip {config.clip_norm:g}, noise multiplier {config.noise_multiplier:g}, Poisson rate "
+        f"{config.private_batch}/{config.private_members}, {config.private_epochs} epochs, SGD "
+        f"{config.private_learning_rate:g}) against the same sampled SGD without clipping or noise; ε = "
+        f"{mt['dp_epsilon']:.2f} at δ = {DELTA:g} (RDP, tight conversion). The loss-threshold attack "
+        f"tells the {config.private_members} training signals from the test signals:",
+        "",
+        markdown_table(("training", "test accuracy", "attack AUC"),
+                       [(m, _cell(mt, f"dp_acc/{m}"), _cell(mt, f"mia_auc/{m}"))
+                        for m in _trust_sections.PRIVATE_METHODS]),
+        "",
+        "![membership losses](mia_losses.png)",
+        "",
+        "## Explanations",
+        "",
+        f"Logistic regression on {config.explain_features} standardised breast-cancer features; the "
+        f"logit's Shapley values are known in closed form, φ_i = w_i (x_i − mean background_i) "
+        f"({config.explain_background} background rows, {config.explain_points} explained patients). "
+        f"Largest error of enumeration: {mt['shap_error/exact']:.2e}; mean absolute error against it "
+        f"of Kernel SHAP with {config.kernel_samples} coalitions: {mt['shap_error/kernel']:.2e}, of "
+        f"{config.shapley_permutations} antithetic permutations: {mt['shap_error/permutation']:.2e}; LIME's "
+        f"surrogate slopes differ from w by at most {mt['lime_slope_error']:.2e}.",
+        "",
+        "![shapley values](shap_bar.png)",
+        "",
+        f"LIME on an MNIST-1D MLP ({config.mnist1d_epochs} epochs of Adam, test accuracy "
+        f"{mt['mnist1d_test_acc']:.3f}), {config.lime_segments} "
+        f"segments, {config.lime_samples} samples, surrogate R² {mt['lime_signal/r2']:.3f}. Replacing the "
+        f"top-weighted segment by the mean lowers the class probability by {mt['lime_signal/top_drop']:.3f}; "
+        f"the bottom-weighted one changes it by {mt['lime_signal/bottom_drop']:.3f}.",
+        "",
+        "![lime](lime_signal.png)",
+        "",
+        "## Fairness on a known structural causal model",
+        "",
+        f"{config.fair_n} training and test rows of `jaxml.data.make_fairness_scm` (β_income = "
+        f"{config.beta_income:g}, β_zip = {config.beta_zip:g}, β_label = {config.beta_label:g}); logistic "
+        "regression on X and A (unconstrained), on X alone (unaware), Hardt et al. post-processing of the "
+        "unconstrained predictions to equalised odds (postprocessed), and on the non-descendants of A "
+        "(cf_fair). `cf_flip` is the fraction of test predictions that change under the exact "
+        "counterfactual A ← 1 − A (same noise U). The labels themselves depend on A (β_label), so "
+        "equalising odds against them and being counterfactually fair are different goals. One draw "
+        "of the model per seed:",
+        "",
+        markdown_table(("method", "accuracy", "DP gap", "EO gap", "counterfactual flips"),
+                       [(m, *(_cell(mt, f"{s}/{m}") for s in ("fair_acc", "dp_gap", "eo_gap", "cf_flip")))
+                        for m in _trust_sections.FAIR_METHODS]),
+        "",
+        f"The expected equalised-odds gap of the randomised post-processed predictor on the test rows: "
+        f"{_cell(mt, 'eo_gap_expected/postprocessed')}.",
+        "",
+        "![fairness](fairness.png)",
+        "",
+    ]
 
 
 def _write_readme(out_dir: Path, config: Config, results: dict, curves: dict, central: np.ndarray,
@@ -213,7 +431,7 @@ def _write_readme(out_dir: Path, config: Config, results: dict, curves: dict, ce
     rows = [(f"{a:g}", format_mean_ci(curves[(a, "fedavg")][:, -1]), format_mean_ci(curves[(a, "fedprox")][:, -1]))
             for a in config.alphas]
     lines = [
-        "# Trustworthy ML tour — privacy accounting and federated learning",
+        "# Trustworthy ML tour — robustness, privacy, federated learning, explanations, fairness",
         "",
         "## Privacy accounting",
         "",
@@ -246,9 +464,7 @@ def _write_readme(out_dir: Path, config: Config, results: dict, curves: dict, ce
         "",
         "![federated accuracy](federated_accuracy.png)",
         "",
-        "Not in this tour yet (issue 20): robust-accuracy curves, private training with "
-        "membership inference, explanations and fairness.",
-        "",
+        *_section_readme(config, mt),
         f"Run: `jaxml repro {NAME}` (quick check: `jaxml repro {NAME} --quick`).",
         "",
         machine_line(results),

@@ -2,6 +2,7 @@
 
 from jaxml.data.batching import batches, epoch_batches
 from jaxml.data.bundled import BUNDLED, load_sklearn
+from jaxml.data.fairness_scm import FairnessSCM, fairness_scm_counterfactual, make_fairness_scm
 from jaxml.data.mnist1d import Dataset, load_mnist1d, mnist1d_args
 from jaxml.data.synthetic import (
     DENSITIES,
@@ -17,6 +18,9 @@ __all__ = [
     "epoch_batches",
     "BUNDLED",
     "load_sklearn",
+    "FairnessSCM",
+    "fairness_scm_counterfactual",
+    "make_fairness_scm",
     "Dataset",
     "load_mnist1d",
     "mnist1d_args",

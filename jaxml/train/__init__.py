@@ -3,6 +3,7 @@ orbax checkpoints that resume exactly."""
 
 from jaxml.train.checkpoint import CheckpointStore
 from jaxml.train.loop import FitResult, Trainer, fit, fit_seeds, make_trainer
+from jaxml.train.objective import minimize
 from jaxml.train.state import (
     TASKS,
     TrainState,
@@ -20,6 +21,7 @@ __all__ = [
     "fit",
     "fit_seeds",
     "make_trainer",
+    "minimize",
     "TASKS",
     "TrainState",
     "create_train_state",

@@ -31,6 +31,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jax import lax
 from jax.scipy.special import betainc, ndtri
@@ -343,11 +344,13 @@ def robust_accuracy(key: jax.Array, logits_fn: LogitsFn, x: Any, y: Any, eps_gri
                     attack: str = "pgd", *, num_steps: int = 20, norm: str = "linf",
                     restarts: int = 1, bounds: tuple[float, float] = (0.0, 1.0)) -> jax.Array:
     """Accuracy of ``logits_fn`` on attacked inputs for each ε in ``eps_grid`` (PGD uses
-    step size 2.5·ε/num_steps)."""
+    step size 2.5·ε/num_steps). ``eps_grid`` is concrete (a sequence or array), so the function
+    can be jitted over the model's parameters."""
     check_option(attack, "attack", ("fgsm", "pgd"))
-    eps_grid = jnp.atleast_1d(jnp.asarray(eps_grid, float))
-    if bool(jnp.any(eps_grid < 0)):
+    eps_grid = np.atleast_1d(np.asarray(eps_grid, float))
+    if np.any(eps_grid < 0):
         raise ValueError("eps_grid must be >= 0")
+    eps_grid = jnp.asarray(eps_grid)
     x, y = jnp.asarray(x), jnp.asarray(y)
     if attack == "pgd":
         _check_pgd(0.0, 0.0, num_steps, norm, restarts)

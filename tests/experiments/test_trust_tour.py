@@ -45,3 +45,56 @@ def test_trust_tour_accountant_curves_rise_and_order(quick_run):
     assert saved["metrics"]["eps_rdp_tight/opacus_sigma1.5"] == pytest.approx(exp.PAPER["eps_rdp_tight/opacus_sigma1.5"],
                                                                               rel=1e-6)
     assert (run.out / "epsilon_vs_epochs.png").stat().st_size > 0
+
+
+def _saved(quick_run):
+    run = quick_run("trust_tour")
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads((run.out / "results.json").read_text()), run.out
+
+
+def test_trust_tour_robust_section_is_sound(quick_run):
+    """IBP verification is a proof, so verified accuracy never exceeds the accuracy under the
+    PGD attack; at ε = 0 both are the clean accuracy; certified accuracy falls with the radius."""
+    saved, out = _saved(quick_run)
+    config, metrics, extra = exp.Config.quick(), saved["metrics"], saved["extra"]
+    for method in exp._trust_sections.ROBUST_METHODS:
+        pgd, verified = np.asarray(extra["robust_acc"][method]), np.asarray(extra["verified_acc"][method])
+        assert pgd.shape == verified.shape == (config.seeds, len(config.eps_grid))
+        assert np.all(verified <= pgd + 1e-9)
+        zero = config.eps_grid.index(0.0)
+        np.testing.assert_allclose(pgd[:, zero], verified[:, zero], atol=1e-6)
+        for j, eps in enumerate(config.eps_grid):
+            assert metrics[f"robust_acc/{method}/{eps:g}"] == pytest.approx(pgd[:, j].mean(), rel=1e-6)
+            assert metrics[f"robust_acc_n/{method}/{eps:g}"] == config.seeds
+    certified = np.asarray(extra["certified_acc"])
+    assert certified.shape == (config.seeds, len(config.certify_radii)) and np.all(np.diff(certified, axis=1) <= 0)
+    assert (out / "robust_accuracy.png").stat().st_size > 0
+
+
+def test_trust_tour_private_explain_and_fairness_sections(quick_run):
+    saved, out = _saved(quick_run)
+    config, metrics, extra = exp.Config.quick(), saved["metrics"], saved["extra"]
+    # privacy: the reported ε is the accountant's for the run's q, σ and steps
+    from jaxml.trust.accountant import Accountant
+    eps = Accountant().step(extra["private_sampling_rate"], config.noise_multiplier,
+                            extra["private_steps"]).epsilon(exp.DELTA)
+    assert metrics["dp_epsilon"] == pytest.approx(eps, rel=1e-9)
+    for method in exp._trust_sections.PRIVATE_METHODS:
+        part = extra["private"][method]
+        assert metrics[f"mia_auc/{method}"] == pytest.approx(np.mean(part["auc"]), rel=1e-6)
+        assert all(0 <= v <= 1 for v in part["auc"] + part["accuracy"])
+    # explanations of a linear logit: every estimator meets the closed form
+    closed, exact = np.asarray(extra["shap_closed_form"]), np.asarray(extra["shap_exact"])
+    assert closed.shape == (config.explain_points, config.explain_features)
+    np.testing.assert_allclose(exact, closed, atol=1e-4)
+    assert metrics["shap_error/kernel"] < 1e-3 and metrics["shap_error/permutation"] < 1e-3
+    assert metrics["lime_slope_error"] < 1e-3
+    assert len(extra["lime_signal"]["coef"]) == config.lime_segments
+    # fairness: a function of A's non-descendants never changes under the counterfactual flip
+    fair = extra["fairness"]
+    assert fair["cf_fair"]["cf_flip"] == [0.0] * config.seeds
+    assert np.mean(fair["unconstrained"]["cf_flip"]) > 0
+    assert metrics["eo_gap/postprocessed"] == pytest.approx(np.mean(fair["postprocessed"]["eo_gap"]), rel=1e-6)
+    for name in ("robust_accuracy", "mia_losses", "shap_bar", "lime_signal", "fairness"):
+        assert (out / f"{name}.png").stat().st_size > 0
