@@ -29,10 +29,11 @@ from jaxml.trust.explain import exact_shapley, kernel_shap, lime_signal, lime_ta
 from jaxml.trust.fairness import (demographic_parity_difference, equalized_odds_difference, expected_group_rates,
                                   fit_postprocessing, postprocess_predict)
 from jaxml.trust.privacy import loss_threshold_auc, make_dp_sgd
+from jaxml.trust.reductions import exponentiated_gradient, mixture_predict
 
 ROBUST_METHODS = ("standard", "noise", "madry", "trades", "ibp")
 PRIVATE_METHODS = ("nonprivate", "private")
-FAIR_METHODS = ("unconstrained", "unaware", "postprocessed", "cf_fair")
+FAIR_METHODS = ("unconstrained", "unaware", "postprocessed", "reductions", "cf_fair")
 DELTA = 1e-5
 
 
@@ -241,7 +242,7 @@ def run_fairness(config) -> tuple[dict, dict]:
     """Group gaps, accuracy and counterfactual flips of four predictors on the SCM of
     :mod:`jaxml.data.fairness_scm`, one fresh draw of the model per seed."""
     beta = dict(beta_income=config.beta_income, beta_zip=config.beta_zip, beta_label=config.beta_label)
-    est = logistic_regression(1.0)
+    est = logistic_regression(1.0, n_classes=2)
     rows = {m: {"dp_gap": [], "eo_gap": [], "acc": [], "cf_flip": []} for m in FAIR_METHODS}
     expected_eo = []
     for s, key in enumerate(seed_keys(30, config.seeds)):
@@ -258,6 +259,10 @@ def run_fairness(config) -> tuple[dict, dict]:
         _, base_test, base_flip = predictions["unconstrained"]
         predictions["postprocessed"] = (None, np.asarray(postprocess_predict(k_post, post, base_test, test.a)),
                                         np.asarray(postprocess_predict(k_post, post, base_flip, flipped.a)))
+        features = [_fair_features(d, "unconstrained", config.beta_income) for d in (train, test, flipped)]
+        mixture = exponentiated_gradient(est, features[0], train.y, train.a, constraint="equalized_odds",
+                                         eps=config.fair_eps)
+        predictions["reductions"] = (None, *(np.asarray(mixture_predict(k_post, est, mixture, f)) for f in features[1:]))
         r = expected_group_rates(post, test.y, base_test, test.a)
         expected_eo.append(max(np.ptp(r.tpr), np.ptp(r.fpr)))
         for method, (_, pred, pred_flip) in predictions.items():
