@@ -90,6 +90,10 @@ def test_trust_tour_private_explain_and_fairness_sections(quick_run):
     np.testing.assert_allclose(exact, closed, atol=1e-4)
     assert metrics["shap_error/kernel"] < 1e-3 and metrics["shap_error/permutation"] < 1e-3
     assert metrics["lime_slope_error"] < 1e-3
+    # the forest: TreeSHAP is efficient; the samplers approach enumeration
+    assert metrics["treeshap_efficiency_error"] < 1e-4
+    assert np.asarray(extra["forest_treeshap"]).shape == closed.shape
+    assert 0 < metrics["shap_error/kernel_forest"] < 0.05 and 0 < metrics["shap_error/permutation_forest"] < 0.05
     assert len(extra["lime_signal"]["coef"]) == config.lime_segments
     # fairness: a function of A's non-descendants never changes under the counterfactual flip
     fair = extra["fairness"]
