@@ -1,0 +1,113 @@
+"""Drift detectors and A/B tests against SciPy (test-only oracle), brute force and
+simulation: the KS statistic is SciPy's, its p-value the Kolmogorov law; the PSI is the
+direct formula and ignores monotone transforms; MMD² equals a double loop and its
+permutation test holds its level; z² is the uncorrected chi-square; the sample size
+reaches its power in simulation."""
+
+import numpy as np
+import pytest
+import jax
+from scipy import stats
+
+from jaxml.classical.kernels import rbf_kernel
+from jaxml.deploy.monitor import (ab_sample_size, chi2_drift, kolmogorov_sf, ks_drift, mmd2_unbiased, mmd_drift,
+                                  population_stability_index, two_proportion_z_test)
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.3])
+def test_ks_statistic_is_scipys_and_pvalue_the_kolmogorov_law(shift):
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=400), rng.normal(shift, 1.0, size=300)
+    ours, theirs = ks_drift(x, y), stats.ks_2samp(x, y)
+    assert ours.statistic == pytest.approx(theirs.statistic, abs=1e-12)
+    en = 400 * 300 / 700
+    assert ours.pvalue == pytest.approx(stats.kstwobign.sf(np.sqrt(en) * ours.statistic), rel=1e-8, abs=1e-12)
+    assert ours.pvalue == pytest.approx(theirs.pvalue, rel=0.2, abs=0.02)  # SciPy's exact/finite-n law
+    assert ours.drift == (shift > 0)
+    lam = np.linspace(0.25, 3, 12)
+    np.testing.assert_allclose(kolmogorov_sf(lam), stats.kstwobign.sf(lam), rtol=1e-10, atol=1e-15)
+
+
+def test_ks_and_chi2_hold_their_level_under_the_null():
+    rng = np.random.default_rng(1)
+    ks = [ks_drift(rng.normal(size=200), rng.normal(size=200)).drift for _ in range(400)]
+    chi = [chi2_drift(rng.integers(0, 4, 300), rng.integers(0, 4, 300)).drift for _ in range(400)]
+    assert np.mean(ks) <= 0.05 + 0.03 and np.mean(chi) <= 0.05 + 0.03
+
+
+def test_chi2_drift_equals_scipy_contingency():
+    rng = np.random.default_rng(2)
+    ref, cur = rng.choice(3, 500, p=[0.5, 0.3, 0.2]), rng.choice(4, 400, p=[0.4, 0.3, 0.2, 0.1])
+    table = np.stack([np.bincount(ref, minlength=4), np.bincount(cur, minlength=4)])
+    chi2, p, _, _ = stats.chi2_contingency(table, correction=False)
+    ours = chi2_drift(ref, cur)
+    assert ours.statistic == pytest.approx(chi2, rel=1e-5) and ours.pvalue == pytest.approx(p, rel=1e-4, abs=1e-12)
+    assert ours.drift
+
+
+def test_psi_is_the_direct_formula_and_ignores_monotone_transforms():
+    rng = np.random.default_rng(3)
+    ref, cur = rng.normal(size=2000), rng.normal(0.5, 1.2, size=1500)
+    edges = np.quantile(ref, np.linspace(0, 1, 11))
+    edges[0], edges[-1] = -np.inf, np.inf
+    r = np.histogram(ref, edges)[0] / ref.size
+    c = np.histogram(cur, edges)[0] / cur.size
+    direct = np.sum((c - r) * np.log(c / r))
+    ours = population_stability_index(ref, cur)
+    assert ours.statistic == pytest.approx(direct, rel=1e-6)
+    assert population_stability_index(np.exp(ref), np.exp(cur)).statistic == pytest.approx(ours.statistic, rel=1e-9)
+    assert population_stability_index(ref, rng.normal(size=1500)).statistic < 0.02 < ours.statistic
+
+
+def test_mmd_equals_a_double_loop_and_the_permutation_test_works():
+    rng = np.random.default_rng(4)
+    X, Y = rng.normal(size=(30, 2)), rng.normal(size=(25, 2)) + [0.8, 0.0]
+    Z = np.concatenate([X, Y])
+    K = np.asarray(rbf_kernel(Z, gamma=0.5), np.float64)
+    k = lambda a, b: np.exp(-0.5 * np.sum((a - b) ** 2))  # noqa: E731
+    xx = sum(k(X[i], X[j]) for i in range(30) for j in range(30) if i != j) / (30 * 29)
+    yy = sum(k(Y[i], Y[j]) for i in range(25) for j in range(25) if i != j) / (25 * 24)
+    xy = sum(k(a, b) for a in X for b in Y) / (30 * 25)
+    assert float(mmd2_unbiased(K, 30)) == pytest.approx(xx + yy - 2 * xy, abs=1e-5)
+    assert mmd_drift(jax.random.PRNGKey(0), X, Y, gamma=0.5, num_permutations=300).drift
+    null = [mmd_drift(jax.random.PRNGKey(s), rng.normal(size=(20, 2)), rng.normal(size=(20, 2)),
+                      num_permutations=100).pvalue for s in range(60)]
+    assert np.mean(np.asarray(null) <= 0.05) <= 0.05 + 0.07  # the level holds (60 null draws)
+
+
+def test_two_proportion_z_is_the_uncorrected_chi_square():
+    ours = two_proportion_z_test(120, 1000, 150, 1000)
+    chi2, p, _, _ = stats.chi2_contingency([[120, 880], [150, 850]], correction=False)
+    assert ours.statistic ** 2 == pytest.approx(chi2, rel=1e-9) and ours.pvalue == pytest.approx(p, rel=1e-6)
+    assert ours.difference == pytest.approx(0.03)
+    one_sided = two_proportion_z_test(120, 1000, 150, 1000, alternative="greater")
+    assert one_sided.pvalue == pytest.approx(p / 2, rel=1e-6)
+
+
+def test_sample_size_reaches_its_power_in_simulation():
+    n = ab_sample_size(0.10, 0.13, power=0.8)
+    z_a, z_b = stats.norm.ppf(0.975), stats.norm.ppf(0.8)
+    bar = 0.115
+    closed = (z_a * np.sqrt(2 * bar * (1 - bar)) + z_b * np.sqrt(0.1 * 0.9 + 0.13 * 0.87)) ** 2 / 0.03 ** 2
+    assert n == int(np.ceil(closed))
+    rng = np.random.default_rng(5)
+    a, b = rng.binomial(n, 0.10, 2000), rng.binomial(n, 0.13, 2000)
+    power = np.mean([two_proportion_z_test(int(x), n, int(y), n).pvalue <= 0.05 for x, y in zip(a, b)])
+    assert power == pytest.approx(0.8, abs=0.03)
+
+
+def test_bad_input_raises_clear_errors():
+    with pytest.raises(ValueError, match="reference"):
+        ks_drift([1.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="finite"):
+        population_stability_index([0.0, np.nan, 1.0], [0.0, 1.0])
+    with pytest.raises(ValueError, match="columns"):
+        mmd_drift(jax.random.PRNGKey(0), np.zeros((5, 2)), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="successes_b"):
+        two_proportion_z_test(1, 10, 11, 10)
+    with pytest.raises(ValueError, match="differ"):
+        ab_sample_size(0.1, 0.1)
+    with pytest.raises(ValueError, match="p_a"):
+        ab_sample_size(0.0, 0.1)
+    with pytest.raises(ValueError, match="two categories"):
+        chi2_drift([1, 1], [1, 1])
