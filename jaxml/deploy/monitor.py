@@ -18,6 +18,12 @@ A reference sample (training or last week's traffic) is compared with a current 
   \frac{1}{m(m-1)}\sum_{i\ne j}k(y_i,y_j) - \frac{2}{nm}\sum_{i,j}k(x_i,y_j)`, bandwidth by
   the median heuristic, and a permutation test: p = (1 + #{π: MMD²_π ≥ MMD²}) / (1 + P),
   all P relabellings in one ``vmap``.
+* **Classifier two-sample test**: a held-out accuracy of telling the samples apart, tested
+  against Binomial(n, ½).
+* **Sequential detection**: Page's CUSUM with Siegmund's run-length approximation (mean time
+  to a false alarm, mean detection delay after a known onset).
+* **Canary rollout**: staged traffic shares, each stage a one-sided two-proportion test at
+  α/stages, rollback at the first significant stage.
 * **A/B test** of two conversion rates: the pooled two-proportion z-test
   :math:`z = (\hat p_B - \hat p_A)/\sqrt{\hat p(1-\hat p)(1/n_A + 1/n_B)}` (z² is the
   uncorrected 2 × 2 chi-square), and the per-group sample size for power 1 − β at level α,
@@ -33,9 +39,10 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.scipy.special import ndtr, ndtri
+from jax.scipy.special import betainc, ndtr, ndtri
 
 from jaxml.classical.kernels import rbf_kernel, squared_distances
+from jaxml.classical.linear.logistic import logistic_regression
 from jaxml.core.validation import check_int, check_positive, check_probability
 from jaxml.math.stats import chi2_contingency
 
@@ -199,3 +206,115 @@ def ab_sample_size(p_a: float, p_b: float, *, alpha: float = 0.05, power: float 
     z_a, z_b = float(ndtri(1 - alpha / 2)), float(ndtri(power))
     n = (z_a * math.sqrt(2 * bar * (1 - bar)) + z_b * math.sqrt(p_a * (1 - p_a) + p_b * (1 - p_b))) ** 2
     return math.ceil(n / (p_a - p_b) ** 2)
+
+
+# ----------------------------------------------------------------------------- classifier two-sample test
+_LOGISTIC = logistic_regression(1.0, n_classes=2)
+_fit_logistic = jax.jit(_LOGISTIC.fit)
+
+
+def classifier_drift(reference: Any, current: Any, *, alpha: float = 0.05, test_fraction: float = 0.5,
+                     seed: int = 0) -> DriftResult:
+    """Classifier two-sample test (Lopez-Paz & Oquab 2017): logistic regression learns to tell
+    current rows (label 1) from reference rows on a random part of both; on the held-out
+    n rows its accuracy is Binomial(n, ½)/n under H₀, so p = P(Bin(n, ½) ≥ correct).
+    ``statistic`` is the held-out accuracy."""
+    check_probability(alpha, "alpha")
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    X, Y = _sample(reference, "reference", 2), _sample(current, "current", 2)
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(f"reference and current must have the same number of columns, got {X.shape[1]} and "
+                         f"{Y.shape[1]}")
+    Z = np.concatenate([X, Y]).astype(np.float32)
+    labels = np.r_[np.zeros(len(X)), np.ones(len(Y))].astype(np.int32)
+    order = np.random.default_rng(seed).permutation(len(Z))
+    n_test = max(1, int(round(test_fraction * len(Z))))
+    test, train = order[:n_test], order[n_test:]
+    mean, std = Z[train].mean(0), Z[train].std(0) + 1e-12
+    fitted = _fit_logistic((Z[train] - mean) / std, labels[train])
+    correct = int(np.sum(np.asarray(_LOGISTIC.predict(fitted, (Z[test] - mean) / std)) == labels[test]))
+    # P(Bin(n, ½) ≥ k) = I_{1/2}(k, n − k + 1)
+    p = 1.0 if correct == 0 else float(betainc(float(correct), float(n_test - correct + 1), 0.5))
+    return DriftResult(correct / n_test, p, p <= alpha)
+
+
+# ----------------------------------------------------------------------------- sequential detection
+def cusum_alarm(x: Any, *, mean: float, sigma: float, k: float = 0.5, h: float = 5.0) -> int:
+    """Page's one-sided CUSUM for an upward mean shift: on z_t = (x_t − mean)/σ,
+    S_t = max(0, S_{t−1} + z_t − k); the alarm is the first t with S_t > h (``-1`` if none).
+    Its average run lengths (in control, and after a shift) are
+    :func:`cusum_average_run_length`; k = δ/2 is optimal against a shift of δσ."""
+    check_positive(sigma, "sigma")
+    check_positive(k, "k", strict=False)
+    check_positive(h, "h")
+    z = (jnp.asarray(x, jnp.float32) - mean) / sigma
+    if z.ndim != 1:
+        raise ValueError(f"x must be a 1-D sequence, got shape {z.shape}")
+    return int(_cusum_first_alarm(z, k, h))
+
+
+@jax.jit
+def _cusum_first_alarm(z: jax.Array, k: Any, h: Any) -> jax.Array:
+    def step(s, zt):
+        s = jnp.maximum(0.0, s + zt - k)
+        return s, s > h
+
+    _, alarms = jax.lax.scan(step, jnp.zeros((), z.dtype), z)
+    return jnp.where(jnp.any(alarms), jnp.argmax(alarms), -1)
+
+
+def cusum_average_run_length(k: float, h: float, shift: float = 0.0) -> float:
+    """Siegmund's approximation of the average run length of :func:`cusum_alarm` when the
+    standardised mean is ``shift``: with Δ = shift − k and b = h + 1.166,
+    ARL = (e^{−2Δb} + 2Δb − 1)/(2Δ²) (b² for Δ = 0). ``shift = 0`` is the in-control
+    ARL (the mean time to a false alarm); ``shift = δ`` the mean detection delay."""
+    b, delta = h + 1.166, shift - k
+    if abs(delta) < 1e-12:
+        return b * b
+    return (math.exp(-2 * delta * b) + 2 * delta * b - 1) / (2 * delta * delta)
+
+
+# ----------------------------------------------------------------------------- canary rollout
+class CanaryResult(NamedTuple):
+    """``decision`` ("promote" or "rollback"), the stage it was taken at, and per stage the
+    canary's traffic share, the observed error rates and the one-sided p-value."""
+
+    decision: str
+    stage: int
+    shares: tuple[float, ...]
+    error_rates: tuple[tuple[float, float], ...]
+    pvalues: tuple[float, ...]
+
+
+def canary_rollout(key: jax.Array, error_stable: float, error_canary: float, *, requests_per_stage: int = 2000,
+                   shares: tuple[float, ...] = (0.01, 0.05, 0.25, 0.5), alpha: float = 0.05) -> CanaryResult:
+    """Simulate a staged canary: at each stage the canary serves ``shares[s]`` of
+    ``requests_per_stage`` requests (each an error with the model's error rate) and the
+    stage is tested by the one-sided two-proportion z-test of "canary errs more" at level
+    α/len(shares) (Bonferroni over stages, so a canary as good as the stable model is rolled
+    back with probability ≤ α); rollback at the first significant stage, promotion after the
+    last. Replace the simulated errors by logged outcomes to use it on real traffic."""
+    for name, p in (("error_stable", error_stable), ("error_canary", error_canary)):
+        if not 0 <= p <= 1:
+            raise ValueError(f"{name} must be a probability in [0, 1], got {p}")
+    requests_per_stage = check_int(requests_per_stage, "requests_per_stage", minimum=2)
+    if not shares or any(not 0 < s < 1 for s in shares):
+        raise ValueError(f"shares must be a non-empty tuple of fractions in (0, 1), got {shares}")
+    check_probability(alpha, "alpha")
+    level = alpha / len(shares)
+    rates, pvalues = [], []
+    for stage, (share, k) in enumerate(zip(shares, jax.random.split(key, len(shares)))):
+        n_canary = max(1, int(round(share * requests_per_stage)))
+        n_stable = requests_per_stage - n_canary
+        k_s, k_c = jax.random.split(k)
+        err_s = int(jax.random.binomial(k_s, n_stable, error_stable))
+        err_c = int(jax.random.binomial(k_c, n_canary, error_canary))
+        rates.append((err_s / n_stable, err_c / n_canary))
+        pooled = (err_s + err_c) / requests_per_stage
+        p = 1.0 if pooled in (0.0, 1.0) else two_proportion_z_test(err_s, n_stable, err_c, n_canary,
+                                                                    alternative="greater").pvalue
+        pvalues.append(p)
+        if p <= level:
+            return CanaryResult("rollback", stage, tuple(shares[:stage + 1]), tuple(rates), tuple(pvalues))
+    return CanaryResult("promote", len(shares) - 1, tuple(shares), tuple(rates), tuple(pvalues))

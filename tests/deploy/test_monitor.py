@@ -111,3 +111,53 @@ def test_bad_input_raises_clear_errors():
         ab_sample_size(0.0, 0.1)
     with pytest.raises(ValueError, match="two categories"):
         chi2_drift([1, 1], [1, 1])
+
+
+def test_classifier_test_pvalue_is_the_binomial_tail_and_holds_its_level():
+    from jaxml.deploy.monitor import classifier_drift
+
+    rng = np.random.default_rng(6)
+    shifted = classifier_drift(rng.normal(size=(200, 3)), rng.normal(size=(200, 3)) + [0.6, 0, 0])
+    n = 200
+    correct = round(shifted.statistic * n)
+    assert shifted.pvalue == pytest.approx(stats.binom.sf(correct - 1, n, 0.5), rel=1e-4) and shifted.drift
+    null = [classifier_drift(rng.normal(size=(100, 2)), rng.normal(size=(100, 2)), seed=s).pvalue for s in range(40)]
+    assert np.mean(np.asarray(null) <= 0.05) <= 0.05 + 0.1
+
+
+def test_cusum_equals_a_loop_and_its_run_lengths_match_siegmund():
+    from jaxml.deploy.monitor import _cusum_first_alarm, cusum_alarm, cusum_average_run_length
+
+    rng = np.random.default_rng(7)
+    x = np.r_[rng.normal(size=300), rng.normal(1.0, 1.0, size=200)]
+    s, loop = 0.0, -1
+    for t, v in enumerate(x):
+        s = max(0.0, s + v - 0.5)
+        if s > 5.0:
+            loop = t
+            break
+    assert cusum_alarm(x, mean=0.0, sigma=1.0) == loop
+    keys = jax.random.split(jax.random.PRNGKey(0), 1000)
+    first = jax.jit(jax.vmap(lambda k, d: _cusum_first_alarm(jax.random.normal(k, (6000,)) + d, 0.5, 5.0),
+                             in_axes=(0, None)))
+    in_control = np.asarray(first(keys, 0.0))
+    run_length = np.where(in_control < 0, 6000, in_control + 1)
+    assert run_length.mean() == pytest.approx(cusum_average_run_length(0.5, 5.0), rel=0.1)  # ≈ 938
+    delay = np.asarray(first(keys, 1.0)) + 1  # shift from the start: the detection delay
+    assert delay.mean() == pytest.approx(cusum_average_run_length(0.5, 5.0, shift=1.0), rel=0.1)  # ≈ 10.3
+
+
+def test_canary_rolls_back_a_worse_model_and_rarely_a_good_one():
+    from jaxml.deploy.monitor import canary_rollout
+
+    keys = jax.random.split(jax.random.PRNGKey(1), 150)
+    same = [canary_rollout(k, 0.05, 0.05).decision for k in keys]
+    worse = [canary_rollout(k, 0.05, 0.10).decision for k in keys]
+    assert np.mean(np.asarray(same) == "rollback") <= 0.05 + 0.04
+    assert np.mean(np.asarray(worse) == "rollback") >= 0.9
+    result = canary_rollout(keys[0], 0.05, 0.10)
+    assert len(result.pvalues) == len(result.shares) == result.stage + 1
+    with pytest.raises(ValueError, match="shares"):
+        canary_rollout(keys[0], 0.05, 0.05, shares=(0.5, 1.5))
+    with pytest.raises(ValueError, match="error_canary"):
+        canary_rollout(keys[0], 0.05, 1.2)
