@@ -13,6 +13,9 @@ the weights stay a separate, inspectable file and one program serves any retrain
 weights of the same shapes. :func:`load_model` checks both hashes before anything is
 deserialised, so a truncated or altered artifact fails loudly instead of serving wrong
 numbers. Loading needs jax, flatbuffers and flax's msgpack reader — not the model's Python code.
+
+:func:`export_onnx` writes the same function as ONNX (jax2onnx), for onnxruntime and other
+ONNX runtimes.
 """
 
 from __future__ import annotations
@@ -120,3 +123,24 @@ def load_model(path: str | Path) -> LoadedModel:
     exported = jax.export.deserialize(bytearray((folder / FILES["model"]).read_bytes()))
     params = serialization.msgpack_restore((folder / FILES["weights"]).read_bytes())
     return LoadedModel(manifest, params, exported)
+
+
+def export_onnx(path: str | Path, apply_fn: Callable[[Any, jax.Array], jax.Array], params: Any,
+                example_input: Any, *, name: str, input_name: str = "input", output_name: str = "output") -> Path:
+    """Write ``apply_fn(params, ·)`` as an ONNX model (weights folded in as initialisers)
+    with a symbolic ``batch`` axis, by jax2onnx; run it with onnxruntime::
+
+        session = onnxruntime.InferenceSession(str(path))
+        y = session.run(None, {"input": x})[0]
+    """
+    from jax2onnx import to_onnx
+
+    example = np.asarray(example_input)
+    if example.ndim < 1:
+        raise ValueError(f"example_input must have a leading batch axis, got shape {example.shape}")
+    proto = to_onnx(lambda x: apply_fn(params, x), [("batch", *example.shape[1:])], model_name=str(name),
+                    input_names=[input_name], output_names=[output_name])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(proto.SerializeToString())
+    return path

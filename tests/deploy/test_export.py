@@ -59,3 +59,17 @@ def test_altered_artifacts_and_wrong_inputs_are_refused(tmp_path):
         load_model(tmp_path / "missing")
     with pytest.raises(ValueError, match="name"):
         export_model(tmp_path / "x", model.apply, params, np.ones((1, 4), np.float32), name="bad name")
+
+
+@pytest.mark.parametrize("model, shape", [(MLP((16,), 3), (5,)), (CNN1D(10), (40,))])
+def test_onnx_export_runs_in_onnxruntime_and_equals_jax(tmp_path, model, shape):
+    ort = pytest.importorskip("onnxruntime")
+    from jaxml.deploy.export import export_onnx
+
+    params = model.init(jax.random.PRNGKey(3), jnp.ones((1, *shape)))
+    path = export_onnx(tmp_path / "model.onnx", model.apply, params, np.ones((1, *shape), np.float32), name="m")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert session.get_inputs()[0].name == "input" and session.get_inputs()[0].shape[0] == "batch"
+    for batch in (1, 9):
+        x = np.random.default_rng(batch).normal(size=(batch, *shape)).astype(np.float32)
+        np.testing.assert_allclose(session.run(None, {"input": x})[0], model.apply(params, x), rtol=1e-5, atol=1e-6)
