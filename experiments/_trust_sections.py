@@ -175,6 +175,19 @@ def _breast_cancer(num_features: int):
     return (X - mean) / std, y
 
 
+def _shapley_estimates(f, points, background, config, *, seed: int):
+    """Enumeration, sampled Kernel SHAP and permutation sampling at every point, each
+    ``(points, d)``; point i draws with ``PRNGKey(seed + i)``."""
+    exact, sampled, perm = [], [], []
+    for i, x in enumerate(points):
+        key = jax.random.PRNGKey(seed + i)
+        exact.append(np.asarray(exact_shapley(f, x, background)))
+        sampled.append(np.asarray(kernel_shap(f, x, background, num_samples=config.kernel_samples, key=key)))
+        perm.append(np.asarray(permutation_shapley(key, f, x, background,
+                                                   num_permutations=config.shapley_permutations)))
+    return np.stack(exact), np.stack(sampled), np.stack(perm)
+
+
 def run_explain(config) -> tuple[dict, dict]:
     """Shapley values of a logistic model's logit f(x) = w·x + b on standardised breast-cancer
     features, whose exact value is known in closed form, φ_i = w_i (x_i − mean_k b_{k,i}):
@@ -189,15 +202,9 @@ def run_explain(config) -> tuple[dict, dict]:
     background = jnp.asarray(X[:config.explain_background])
     points = jnp.asarray(X[400:400 + config.explain_points])
     closed = np.asarray(w * (points - background.mean(0)))
-    exact, sampled, perm, lime = [], [], [], []
-    for i, x in enumerate(points):
-        key = jax.random.PRNGKey(100 + i)
-        exact.append(np.asarray(exact_shapley(logit, x, background)))
-        sampled.append(np.asarray(kernel_shap(logit, x, background, num_samples=config.kernel_samples, key=key)))
-        perm.append(np.asarray(permutation_shapley(key, logit, x, background,
-                                                   num_permutations=config.shapley_permutations)))
-        lime.append(np.asarray(lime_tabular(key, logit, x, jnp.ones_like(x)).coef))
-    exact, sampled, perm, lime = map(np.stack, (exact, sampled, perm, lime))
+    exact, sampled, perm = _shapley_estimates(logit, points, background, config, seed=100)
+    lime = np.stack([np.asarray(lime_tabular(jax.random.PRNGKey(100 + i), logit, x, jnp.ones_like(x)).coef)
+                     for i, x in enumerate(points)])
     metrics = {"shap_error/exact": float(np.abs(exact - closed).max()),
                "shap_error/kernel": float(np.abs(sampled - exact).mean()),
                "shap_error/permutation": float(np.abs(perm - exact).mean()),
@@ -238,14 +245,7 @@ def _explain_forest(config, X, y, background, points) -> tuple[dict, dict]:
     est = random_forest_classifier(n_estimators=config.forest_trees, max_depth=4, n_classes=2)
     forest = est.fit(jax.random.PRNGKey(40), X[:400], y[:400])
     proba = lambda Z: est.predict_proba(forest, jnp.asarray(Z))[:, 1]  # noqa: E731
-    exact, sampled, perm = [], [], []
-    for i, x in enumerate(points):
-        key = jax.random.PRNGKey(200 + i)
-        exact.append(np.asarray(exact_shapley(proba, x, background)))
-        sampled.append(np.asarray(kernel_shap(proba, x, background, num_samples=config.kernel_samples, key=key)))
-        perm.append(np.asarray(permutation_shapley(key, proba, x, background,
-                                                   num_permutations=config.shapley_permutations)))
-    exact, sampled, perm = map(np.stack, (exact, sampled, perm))
+    exact, sampled, perm = _shapley_estimates(proba, points, background, config, seed=200)
     tree = np.asarray(tree_shap(forest.trees, points, output=1))
     gap = np.asarray(proba(points)) - float(tree_expected_value(forest.trees, output=1))
     metrics = {"shap_error/kernel_forest": float(np.abs(sampled - exact).mean()),
