@@ -24,6 +24,8 @@ A reference sample (training or last week's traffic) is compared with a current 
   to a false alarm, mean detection delay after a known onset).
 * **Canary rollout**: staged traffic shares, each stage a one-sided two-proportion test at
   α/stages, rollback at the first significant stage.
+* **Sequential A/B tests**: looks at information fractions t_k with Lan–DeMets alpha
+  spending (O'Brien–Fleming or Pocock type) and the exact group-sequential z boundaries.
 * **A/B test** of two conversion rates: the pooled two-proportion z-test
   :math:`z = (\hat p_B - \hat p_A)/\sqrt{\hat p(1-\hat p)(1/n_A + 1/n_B)}` (z² is the
   uncorrected 2 × 2 chi-square), and the per-group sample size for power 1 − β at level α,
@@ -318,3 +320,52 @@ def canary_rollout(key: jax.Array, error_stable: float, error_canary: float, *, 
         if p <= level:
             return CanaryResult("rollback", stage, tuple(shares[:stage + 1]), tuple(rates), tuple(pvalues))
     return CanaryResult("promote", len(shares) - 1, tuple(shares), tuple(rates), tuple(pvalues))
+
+
+# ----------------------------------------------------------------------------- sequential A/B tests
+SPENDING = ("obrien_fleming", "pocock")
+
+
+def alpha_spent(t: Any, alpha: float, spending: str = "obrien_fleming") -> np.ndarray:
+    """Lan–DeMets spending functions of the information fraction t ∈ (0, 1] (two-sided α):
+    O'Brien–Fleming type α(t) = 2 − 2Φ(z_{1−α/2}/√t), Pocock type α(t) = α ln(1 + (e − 1)t)."""
+    if spending not in SPENDING:
+        raise ValueError(f"spending must be one of {SPENDING}, got {spending!r}")
+    t = np.asarray(t, np.float64)
+    if spending == "pocock":
+        return alpha * np.log1p((math.e - 1) * t)
+    return 2.0 - 2.0 * np.asarray(ndtr(float(ndtri(1 - alpha / 2)) / np.sqrt(t)), np.float64)
+
+
+def group_sequential_bounds(fractions: tuple[float, ...], *, alpha: float = 0.05,
+                            spending: str = "obrien_fleming", grid: int = 4001) -> np.ndarray:
+    """Two-sided z boundaries c_k for looks at information fractions t_1 < … < t_K = 1: under
+    H₀ the z statistics are Z_k = B(t_k)/√t_k for a Brownian motion B, and c_k solves
+    P(|Z_j| < c_j for j < k, |Z_k| ≥ c_k) = α(t_k) − α(t_{k−1}). The density of B(t_k) on
+    the continuation region is carried from look to look by Gaussian convolution on a grid
+    (Armitage, McPherson & Rowe 1969), each c_k by bisection."""
+    check_probability(alpha, "alpha")
+    t = np.asarray(fractions, np.float64)
+    if t.ndim != 1 or t.size == 0 or np.any(np.diff(t) <= 0) or t[0] <= 0 or abs(t[-1] - 1) > 1e-12:
+        raise ValueError(f"fractions must increase strictly in (0, 1] and end at 1, got {fractions}")
+    spend = np.diff(np.r_[0.0, alpha_spent(t, alpha, spending)])
+    x = np.linspace(-12, 12, grid)  # B(t) values
+    dx = x[1] - x[0]
+    density = np.exp(-x ** 2 / (2 * t[0])) / math.sqrt(2 * math.pi * t[0])
+    bounds = []
+    for k, tk in enumerate(t):
+        if k > 0:
+            step = tk - t[k - 1]
+            kernel = np.exp(-(x[:, None] - x[None]) ** 2 / (2 * step)) / math.sqrt(2 * math.pi * step)
+            density = kernel @ density * dx
+        cumulative = np.cumsum(density) * dx
+        lo, hi = 0.0, 12.0
+        for _ in range(60):  # P(|B(t_k)| ≥ c√t_k, continued so far) = spend_k
+            mid = 0.5 * (lo + hi)
+            a = mid * math.sqrt(tk)
+            tail = np.interp(-a, x, cumulative) + cumulative[-1] - np.interp(a, x, cumulative)
+            lo, hi = (mid, hi) if tail > spend[k] else (lo, mid)
+        c = 0.5 * (lo + hi)
+        bounds.append(c)
+        density = np.where(np.abs(x) < c * math.sqrt(tk), density, 0.0)
+    return np.asarray(bounds)

@@ -161,3 +161,25 @@ def test_canary_rolls_back_a_worse_model_and_rarely_a_good_one():
         canary_rollout(keys[0], 0.05, 0.05, shares=(0.5, 1.5))
     with pytest.raises(ValueError, match="error_canary"):
         canary_rollout(keys[0], 0.05, 1.2)
+
+
+@pytest.mark.parametrize("spending", ["obrien_fleming", "pocock"])
+def test_group_sequential_bounds_spend_alpha_as_planned(spending):
+    """Monte Carlo of the z statistics at the looks (a Brownian motion): the cumulative
+    crossing rate by look k is α(t_k); the first bound is the closed form z_{1−α(t_1)/2}."""
+    from jaxml.deploy.monitor import alpha_spent, group_sequential_bounds
+
+    looks = (0.2, 0.4, 0.6, 0.8, 1.0)
+    bounds = group_sequential_bounds(looks, spending=spending)
+    assert bounds[0] == pytest.approx(stats.norm.ppf(1 - alpha_spent(0.2, 0.05, spending) / 2), rel=2e-3)
+    assert group_sequential_bounds((1.0,))[0] == pytest.approx(stats.norm.ppf(0.975), abs=1e-3)
+    rng = np.random.default_rng(8)
+    steps = rng.normal(size=(400_000, 5)) * np.sqrt(np.diff(np.r_[0.0, looks]))
+    z = np.cumsum(steps, axis=1) / np.sqrt(looks)
+    crossed = np.maximum.accumulate(np.abs(z) >= bounds, axis=1).mean(0)
+    planned = alpha_spent(np.asarray(looks), 0.05, spending)
+    np.testing.assert_allclose(crossed, planned, atol=4 * np.sqrt(0.05 * 0.95 / 400_000))
+    with pytest.raises(ValueError, match="fractions"):
+        group_sequential_bounds((0.5, 0.4, 1.0))
+    with pytest.raises(ValueError, match="spending"):
+        group_sequential_bounds((1.0,), spending="haybittle")
