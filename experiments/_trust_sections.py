@@ -280,19 +280,20 @@ def run_fairness(config) -> tuple[dict, dict]:
         train = make_fairness_scm(k_train, config.fair_n, **beta)
         test = make_fairness_scm(k_test, config.fair_n, **beta)
         flipped = fairness_scm_counterfactual(test, **beta)
+        features = {method: [_fair_features(d, method, config.beta_income) for d in (train, test, flipped)]
+                    for method in ("unconstrained", "unaware", "cf_fair")}
         predictions = {}
-        for method in ("unconstrained", "unaware", "cf_fair"):
-            fitted = est.fit(_fair_features(train, method, config.beta_income), train.y)
-            predictions[method] = tuple(np.asarray(est.predict(fitted, _fair_features(d, method, config.beta_income)))
-                                        for d in (train, test, flipped))
+        for method, (f_train, *_) in features.items():
+            fitted = est.fit(f_train, train.y)
+            predictions[method] = tuple(np.asarray(est.predict(fitted, f)) for f in features[method])
         post = fit_postprocessing(train.y, predictions["unconstrained"][0], train.a)
         _, base_test, base_flip = predictions["unconstrained"]
         predictions["postprocessed"] = (None, np.asarray(postprocess_predict(k_post, post, base_test, test.a)),
                                         np.asarray(postprocess_predict(k_post, post, base_flip, flipped.a)))
-        features = [_fair_features(d, "unconstrained", config.beta_income) for d in (train, test, flipped)]
-        mixture = exponentiated_gradient(est, features[0], train.y, train.a, constraint="equalized_odds",
+        f_train, f_test, f_flip = features["unconstrained"]
+        mixture = exponentiated_gradient(est, f_train, train.y, train.a, constraint="equalized_odds",
                                          eps=config.fair_eps)
-        predictions["reductions"] = (None, *(np.asarray(mixture_predict(k_post, est, mixture, f)) for f in features[1:]))
+        predictions["reductions"] = (None, *(np.asarray(mixture_predict(k_post, est, mixture, f)) for f in (f_test, f_flip)))
         r = expected_group_rates(post, test.y, base_test, test.a)
         expected_eo.append(max(np.ptp(r.tpr), np.ptp(r.fpr)))
         for method, (_, pred, pred_flip) in predictions.items():

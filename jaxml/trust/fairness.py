@@ -36,7 +36,8 @@ from jaxml.core.validation import check_int, check_option
 CONSTRAINTS = ("equalized_odds", "equal_opportunity")
 
 
-def _binary(values: Any, name: str) -> np.ndarray:
+def check_binary_labels(values: Any, name: str) -> np.ndarray:
+    """``values`` as a 1-D int64 array of 0/1 labels; a clear error naming ``name`` otherwise."""
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
@@ -45,8 +46,9 @@ def _binary(values: Any, name: str) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def _groups(sensitive: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(group values, integer codes) of the sensitive attribute; at least two groups."""
+def encode_groups(sensitive: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(group values, integer codes) of the sensitive attribute: one value per example and at
+    least two groups, else a clear error."""
     sensitive = np.asarray(sensitive)
     if sensitive.shape != (n,):
         raise ValueError(f"sensitive must have one value per example ({n}), got shape {sensitive.shape}")
@@ -57,10 +59,10 @@ def _groups(sensitive: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _inputs(y_true, y_pred, sensitive):
-    y_true, y_pred = _binary(y_true, "y_true"), _binary(y_pred, "y_pred")
+    y_true, y_pred = check_binary_labels(y_true, "y_true"), check_binary_labels(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred must have the same length, got {len(y_true)} and {len(y_pred)}")
-    values, codes = _groups(sensitive, len(y_true))
+    values, codes = encode_groups(sensitive, len(y_true))
     return y_true, y_pred, values, codes
 
 
@@ -134,12 +136,12 @@ def predictive_parity_difference(y_true: Any, y_pred: Any, sensitive: Any) -> fl
 
 def group_calibration(y_true: Any, scores: Any, sensitive: Any, *, n_bins: int = 10) -> tuple[np.ndarray, float]:
     """(ECE_a per group, max − min of them) with ``n_bins`` equal-width bins on [0, 1]."""
-    y_true = _binary(y_true, "y_true")
+    y_true = check_binary_labels(y_true, "y_true")
     scores = np.asarray(scores, dtype=float)
     if scores.shape != y_true.shape or np.any((scores < 0) | (scores > 1)):
         raise ValueError("scores must be probabilities in [0, 1], one per example")
     n_bins = check_int(n_bins, "n_bins", minimum=1)
-    values, codes = _groups(sensitive, len(y_true))
+    values, codes = encode_groups(sensitive, len(y_true))
     bins = np.minimum((scores * n_bins).astype(int), n_bins - 1)
     ece = np.zeros(len(values))
     for a in range(len(values)):
@@ -199,7 +201,7 @@ def _codes_of(post: PostProcessor, sensitive: Any) -> np.ndarray:
 
 def postprocess_probabilities(post: PostProcessor, y_pred: Any, sensitive: Any) -> np.ndarray:
     """P(Ỹ = 1) of every example: ``flip[a_i, ŷ_i]``."""
-    return post.flip[_codes_of(post, sensitive), _binary(y_pred, "y_pred")]
+    return post.flip[_codes_of(post, sensitive), check_binary_labels(y_pred, "y_pred")]
 
 
 def postprocess_predict(key: jax.Array, post: PostProcessor, y_pred: Any, sensitive: Any) -> jax.Array:

@@ -35,7 +35,7 @@ from scipy import optimize
 
 from jaxml.core.estimator import Classifier
 from jaxml.core.validation import check_int, check_option, check_positive
-from jaxml.trust.fairness import _binary, _groups
+from jaxml.trust.fairness import check_binary_labels, encode_groups
 
 REDUCTION_CONSTRAINTS = ("demographic_parity", "equalized_odds")
 
@@ -95,11 +95,11 @@ def exponentiated_gradient(classifier: Classifier, X: Any, y: Any, sensitive: An
     bound = (1.0 / eps if eps > 0 else 100.0) if bound is None else float(check_positive(bound, "bound"))
     check_positive(eta, "eta")
     max_iter = check_int(max_iter, "max_iter", minimum=1)
-    y = _binary(y, "y")
+    y = check_binary_labels(y, "y")
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] != y.shape[0]:
         raise ValueError(f"X must be (n, d) with n = len(y) = {y.shape[0]}, got shape {X.shape}")
-    values, codes = _groups(sensitive, y.shape[0])
+    values, codes = encode_groups(sensitive, y.shape[0])
     events, cell, totals = _moments(constraint, y, codes, len(values))
     n = y.shape[0]
     fit = jax.jit(lambda labels, weights: classifier.fit(X, labels, sample_weight=weights))
