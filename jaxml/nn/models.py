@@ -74,6 +74,20 @@ def conv1d_matmuls(h: jax.Array, kernel: jax.Array, *, stride: int = 1, padding:
     return sum(padded[:, j: j + stride * (out_len - 1) + 1: stride] @ kernel[j] for j in range(k))
 
 
+def conv1d_patches(h: jax.Array, kernel_size: int, *, stride: int = 1, padding: int = 0) -> jax.Array:
+    """The receptive fields of a 1-D convolution, ``(N, T_out, K·C_in)``:
+
+    patches[n, o, j·C_in + c] = h_pad[n, s·o + j, c],
+
+    so that the convolution of :func:`conv1d_matmuls` is ``patches @ kernel.reshape(K·C_in,
+    C_out)`` and the layer acts on each output position as a Dense layer (used for
+    per-example gradient norms in :mod:`jaxml.trust.privacy`)."""
+    out_len = (h.shape[1] + 2 * padding - kernel_size) // stride + 1
+    padded = jnp.pad(h, ((0, 0), (padding, padding), (0, 0)))
+    windows = [padded[:, j: j + stride * (out_len - 1) + 1: stride] for j in range(kernel_size)]
+    return jnp.concatenate(windows, axis=-1)
+
+
 class Conv1D(nn.Module):
     """Linen 1-D convolution with ``nn.Conv``'s parameters (``kernel`` (K, C_in, C_out),
     ``bias``) and initialisers, computed by :func:`conv1d_matmuls`."""

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -42,9 +42,11 @@ from scipy import stats
 from jaxml.classical.linear import logistic_regression
 from jaxml.classical.metrics import roc_auc
 from jaxml.core.validation import check_int, check_range
+from jaxml.nn.models import Conv1D, conv1d_patches
 
 LossFn = Callable[[Any, jax.Array, jax.Array], jax.Array]
 NormsFn = Callable[[Any, jax.Array, jax.Array], jax.Array]
+ClippedSumFn = Callable[[Any, jax.Array, jax.Array, jax.Array, Any], tuple[Any, jax.Array, jax.Array]]
 
 
 def _check_clip(clip_norm: Any) -> None:
@@ -103,34 +105,44 @@ def poisson_batch(key: jax.Array, n: int, sampling_rate: Any, capacity: int) -> 
 
 def private_gradient(key: jax.Array, loss_fn: LossFn, params: Any, x: jax.Array, y: jax.Array,
                      mask: jax.Array, *, clip_norm: Any, noise_multiplier: Any,
-                     expected_batch_size: Any, norms_fn: NormsFn | None = None) -> tuple[Any, dict]:
+                     expected_batch_size: Any, norms_fn: NormsFn | None = None,
+                     clipped_sum_fn: ClippedSumFn | None = None) -> tuple[Any, dict]:
     """g̃ = (Σ_i mask_i · clip(g_i) + N(0, σ²C²I)) / expected_batch_size, and
-    ``{"grad_norms": ‖g_i‖ (unclipped), "batch_size": Σ mask}``.
+    ``{"grad_norms": ‖g_i‖ (unclipped), "losses": ℓ_i, "batch_size": Σ mask}``.
 
-    Two passes: the per-example norms ‖g_i‖ (``norms_fn(params, x, y)``; by default from
-    the stored per-example gradients of ``vmap(grad)``, or e.g. :func:`dense_ghost_norms`),
-    then Σ_i w_i g_i as the gradient of Σ_i w_i ℓ_i with the fixed weights
-    w_i = mask_i · min(1, C/‖g_i‖) — one ordinary batched backward pass."""
-    if norms_fn is None:
-        norms = global_norms(per_example_grads(loss_fn, params, x, y))
+    By default two passes: the per-example norms ‖g_i‖ (``norms_fn(params, x, y)``; by
+    default from the stored per-example gradients of ``vmap(grad)``, or e.g.
+    :func:`ghost_norms`), then Σ_i w_i g_i as the gradient of Σ_i w_i ℓ_i with the fixed
+    weights w_i = mask_i · min(1, C/‖g_i‖) — one ordinary batched backward pass. A
+    ``clipped_sum_fn`` (e.g. :func:`ghost_clipped_sum`) returns the clipped sum, the norms
+    and the losses at once instead."""
+    if norms_fn is not None and clipped_sum_fn is not None:
+        raise ValueError("pass norms_fn or clipped_sum_fn, not both")
+    if clipped_sum_fn is not None:
+        summed, norms, losses = clipped_sum_fn(params, x, y, mask, clip_norm)
     else:
-        norms = norms_fn(params, x, y)
-    w = mask.astype(norms.dtype) * jnp.minimum(1.0, clip_norm / jnp.maximum(norms, 1e-12))
-    weighted = lambda p: jnp.sum(w * jax.vmap(loss_fn, in_axes=(None, 0, 0))(p, x, y))  # noqa: E731
-    summed = jax.grad(weighted)(params)
+        if norms_fn is None:
+            norms = global_norms(per_example_grads(loss_fn, params, x, y))
+        else:
+            norms = norms_fn(params, x, y)
+        w = mask.astype(norms.dtype) * jnp.minimum(1.0, clip_norm / jnp.maximum(norms, 1e-12))
+
+        def weighted(p):
+            losses = jax.vmap(loss_fn, in_axes=(None, 0, 0))(p, x, y)
+            return jnp.sum(w * losses), losses
+
+        summed, losses = jax.grad(weighted, has_aux=True)(params)
     leaves, treedef = jax.tree.flatten(summed)
     keys = jax.random.split(key, len(leaves))
     noisy = [(g + noise_multiplier * clip_norm * jax.random.normal(k, g.shape, g.dtype)) / expected_batch_size
              for g, k in zip(leaves, keys)]
-    return treedef.unflatten(noisy), {"grad_norms": norms, "batch_size": mask.sum()}
+    return treedef.unflatten(noisy), {"grad_norms": norms, "losses": losses, "batch_size": mask.sum()}
 
 
-def _dense_norms_sq(a: jax.Array, delta: jax.Array, use_bias: bool) -> jax.Array:
-    """Σ over the kernel (and bias) of the squared per-example gradient of one Dense layer
-    with input rows a_i (B, [T,] d_in) and output gradients δ_i (B, [T,] d_out):
+def _layer_norms_sq(a: jax.Array, delta: jax.Array, use_bias: bool) -> jax.Array:
+    """Σ over the kernel (and bias) of the squared per-example gradient of one linear layer
+    with input rows a_i (B, T, d_in) and output gradients δ_i (B, T, d_out):
     ‖Σ_t a_it δ_itᵀ‖²_F (= ‖a_i‖²‖δ_i‖² when T = 1) plus ‖Σ_t δ_it‖²."""
-    b = a.shape[0]
-    a, delta = a.reshape(b, -1, a.shape[-1]), delta.reshape(b, -1, delta.shape[-1])
     t, d_in, d_out = a.shape[1], a.shape[2], delta.shape[2]
     if t == 1:
         kernel = jnp.sum(a[:, 0] ** 2, -1) * jnp.sum(delta[:, 0] ** 2, -1)
@@ -142,73 +154,152 @@ def _dense_norms_sq(a: jax.Array, delta: jax.Array, use_bias: bool) -> jax.Array
     return kernel + bias
 
 
-def dense_ghost_norms(model: nn.Module, example_losses: Callable[[jax.Array, jax.Array], jax.Array]) -> NormsFn:
-    """``norms_fn(params, x, y) -> ‖g_i‖₂`` for a Flax ``model`` without storing the
-    per-example gradients of its ``nn.Dense`` layers (ghost norms; Goodfellow 2015,
-    Li et al. 2022).
+class _Layer(NamedTuple):
+    """What one linear layer saw in a batched forward/backward pass: its input rows
+    ``a`` (B, T, d_in) — a Dense layer's inputs, a Conv1D layer's receptive fields — the
+    loss gradients ``delta`` (B, T, d_out) at its outputs, and its kernel's shape."""
 
-    A Dense layer's per-example kernel gradient is Σ_t a_it δ_itᵀ with a_i its input and
-    δ_i = ∂ℓ_i/∂(output_i); the δ of every Dense layer come from one backward pass of
-    Σ_i ℓ_i with respect to zero probes added to the layer outputs (method interception),
-    and the squared norms from :func:`_dense_norms_sq`. Parameters outside Dense layers
-    get their per-example gradients from ``vmap(grad)`` as usual. ``example_losses(logits,
-    y)`` returns the ``(B,)`` per-example losses of a batch; the model must treat examples
-    independently (no batch statistics) and call each Dense layer once."""
+    a: jax.Array
+    delta: jax.Array
+    use_bias: bool
+    kernel_shape: tuple
 
-    use_bias: dict[tuple, bool] = {}  # static module attributes, recorded while tracing
 
-    def run(params, x, y, probes):
-        inputs, outputs = {}, {}
+def _linear_input(module: nn.Module, h: jax.Array) -> jax.Array | None:
+    """(B, T, d_in) rows on which ``module`` acts as out = a @ W + b, or None if it is
+    not a layer of that form."""
+    if isinstance(module, nn.Dense):
+        return h.reshape(h.shape[0], -1, h.shape[-1])
+    if isinstance(module, Conv1D):
+        return conv1d_patches(h, module.kernel_size, stride=module.stride, padding=module.padding)
+    return None
+
+
+def _linear_layers(model: nn.Module, example_losses: Callable, params: Any, x: jax.Array,
+                   y: jax.Array) -> tuple[jax.Array, dict]:
+    """Per-example losses ℓ_i and a :class:`_Layer` for every ``nn.Dense`` and
+    :class:`~jaxml.nn.models.Conv1D` layer of ``model``, from one forward pass and one
+    backward pass of Σ_i ℓ_i to zero probes added to the layer outputs (the probes'
+    gradients are the δ_i; no parameter gradient is formed)."""
+    records: dict[tuple, tuple] = {}  # static facts, recorded while tracing
+
+    def run(probes):
+        inputs = {}
 
         def interceptor(next_fun, args, kwargs, ctx):
             out = next_fun(*args, **kwargs)
-            if isinstance(ctx.module, nn.Dense) and ctx.method_name == "__call__":
+            a = _linear_input(ctx.module, args[0]) if ctx.method_name == "__call__" else None
+            if a is not None:
                 path = ctx.module.path
                 if path in inputs:
-                    raise ValueError(f"dense_ghost_norms needs each Dense layer called once; {path} is shared")
-                inputs[path], use_bias[path] = args[0], bool(ctx.module.use_bias)
-                outputs[path] = out
+                    raise ValueError(f"ghost clipping needs each Dense/Conv1D layer called once; {path} is shared")
+                inputs[path] = a
+                records[path] = (out.shape, out.dtype, bool(getattr(ctx.module, "use_bias", True)))
                 if probes is not None:
                     out = out + probes[path]
             return out
 
         with nn.intercept_methods(interceptor):
-            logits = model.apply(params, x)
-        return jnp.sum(example_losses(logits, y)), (inputs, outputs)
+            losses = example_losses(model.apply(params, x), y)
+        return jnp.sum(losses), (losses, inputs)
+
+    jax.eval_shape(lambda: run(None))
+    probes = {path: jnp.zeros(shape, dtype) for path, (shape, dtype, _) in records.items()}
+    deltas, (losses, inputs) = jax.grad(run, has_aux=True)(probes)
+    flat = traverse_util.flatten_dict(params)
+    layers = {}
+    for path, (shape, _, use_bias) in records.items():
+        delta = deltas[path].reshape(shape[0], -1, shape[-1])
+        layers[path] = _Layer(inputs[path], delta, use_bias, flat[("params", *path, "kernel")].shape)
+    return losses, layers
+
+
+def _other_grads(model: nn.Module, example_losses: Callable, params: Any, x: jax.Array, y: jax.Array,
+                 layers: dict) -> dict:
+    """Per-example gradients (``vmap(grad)``, flat keys) of the parameters outside the
+    linear layers (e.g. normalisation scales); empty when there are none."""
+    flat = traverse_util.flatten_dict(params)
+    linear = {("params", *path, leaf) for path in layers for leaf in ("kernel", "bias")}
+    others = {k: v for k, v in flat.items() if k not in linear}
+    if not others:
+        return {}
+    fixed = {k: v for k, v in flat.items() if k in linear}
+
+    def one(rest, xi, yi):
+        merged = traverse_util.unflatten_dict({**fixed, **rest})
+        return example_losses(model.apply(merged, xi[None]), yi[None])[0]
+
+    return jax.vmap(jax.grad(one), in_axes=(None, 0, 0))(others, x, y)
+
+
+def _norms(layers: dict, others: dict) -> jax.Array:
+    total = sum(_layer_norms_sq(layer.a, layer.delta, layer.use_bias) for layer in layers.values())
+    if others:
+        total = total + global_norms(others) ** 2
+    return jnp.sqrt(total)
+
+
+def ghost_norms(model: nn.Module, example_losses: Callable[[jax.Array, jax.Array], jax.Array]) -> NormsFn:
+    """``norms_fn(params, x, y) -> ‖g_i‖₂`` for a Flax ``model`` without storing the
+    per-example gradients of its ``nn.Dense`` and :class:`~jaxml.nn.models.Conv1D` layers
+    (ghost norms; Goodfellow 2015, Li et al. 2022).
+
+    Such a layer computes out_it = W a_it + b at positions t (one position for a Dense
+    layer on vectors; the receptive fields a_it of :func:`~jaxml.nn.models.conv1d_patches`
+    for a convolution), so its per-example kernel gradient is Σ_t a_it δ_itᵀ with
+    δ_it = ∂ℓ_i/∂out_it, whose squared norm is Σ_{t,s} (a_it·a_is)(δ_it·δ_is) — or the
+    gradient itself is formed when that is cheaper. The δ of every layer come from one
+    backward pass of Σ_i ℓ_i with respect to zero probes added to the layer outputs
+    (method interception). Parameters outside these layers get their per-example
+    gradients from ``vmap(grad)``. ``example_losses(logits, y)`` returns the ``(B,)``
+    per-example losses of a batch; the model must treat examples independently (no batch
+    statistics) and call each such layer once."""
 
     def norms_fn(params, x, y):
-        _, (_, shapes) = jax.eval_shape(lambda p: run(p, x, y, None), params)
-        probes = {k: jnp.zeros(v.shape, v.dtype) for k, v in shapes.items()}
-        deltas, (inputs, _) = jax.grad(lambda pr: run(params, x, y, pr), has_aux=True)(probes)
-        total = sum(_dense_norms_sq(inputs[k], deltas[k], use_bias[k]) for k in probes)
-        flat = traverse_util.flatten_dict(params)
-        dense = {("params", *k, leaf) for k in probes for leaf in ("kernel", "bias")}
-        others = {k: v for k, v in flat.items() if k not in dense}
-        if others:
-            fixed = {k: v for k, v in flat.items() if k in dense}
-
-            def one(rest, xi, yi):
-                merged = traverse_util.unflatten_dict({**fixed, **rest})
-                return example_losses(model.apply(merged, xi[None]), yi[None])[0]
-
-            grads = jax.vmap(jax.grad(one), in_axes=(None, 0, 0))(others, x, y)
-            total = total + global_norms(grads) ** 2
-        return jnp.sqrt(total)
+        _, layers = _linear_layers(model, example_losses, params, x, y)
+        return _norms(layers, _other_grads(model, example_losses, params, x, y, layers))
 
     return norms_fn
 
 
+def ghost_clipped_sum(model: nn.Module, example_losses: Callable[[jax.Array, jax.Array], jax.Array]) -> ClippedSumFn:
+    """``clipped_sum_fn(params, x, y, mask, clip_norm) -> (Σ_i w_i g_i, ‖g_i‖₂, ℓ_i)`` with
+    w_i = mask_i · min(1, C/‖g_i‖) in one forward and one backward pass (book-keeping;
+    Bu et al. 2023): the norms as in :func:`ghost_norms`, then each linear layer's clipped
+    sum Σ_i w_i Σ_t a_it δ_itᵀ (bias Σ_i w_i Σ_t δ_it) straight from the stored a and δ,
+    without the second backward pass of :func:`private_gradient`. Same conditions on the
+    model as :func:`ghost_norms`."""
+
+    def clipped_sum_fn(params, x, y, mask, clip_norm):
+        losses, layers = _linear_layers(model, example_losses, params, x, y)
+        others = _other_grads(model, example_losses, params, x, y, layers)
+        norms = _norms(layers, others)
+        w = mask.astype(norms.dtype) * jnp.minimum(1.0, clip_norm / jnp.maximum(norms, 1e-12))
+        flat = {k: jnp.tensordot(w, g, axes=1) for k, g in others.items()}
+        for path, layer in layers.items():
+            weighted = layer.delta * w[:, None, None]
+            flat[("params", *path, "kernel")] = jnp.einsum("btd,bte->de", layer.a, weighted).reshape(layer.kernel_shape)
+            if layer.use_bias:
+                flat[("params", *path, "bias")] = jnp.sum(weighted, (0, 1))
+        return traverse_util.unflatten_dict(flat), norms, losses
+
+    return clipped_sum_fn
+
+
 def make_dp_sgd(loss_fn: LossFn, tx: optax.GradientTransformation, *, n: int, sampling_rate: Any,
                 clip_norm: Any, noise_multiplier: Any, steps: int, capacity: int | None = None,
-                norms_fn: NormsFn | None = None) -> Callable:
+                norms_fn: NormsFn | None = None, clipped_sum_fn: ClippedSumFn | None = None) -> Callable:
     """``train(key, params, X, y) -> (params, metrics)``: ``steps`` DP-SGD steps in one
-    jitted ``lax.scan`` (module docstring; ``norms_fn`` as in :func:`private_gradient`).
+    jitted ``lax.scan`` (module docstring; ``norms_fn`` and ``clipped_sum_fn`` as in
+    :func:`private_gradient`).
     ``metrics``: per-step ``loss`` (mean over the
     sampled batch, before the update), ``batch_size`` and ``clipped_fraction``.
 
     Privacy is accounted separately: ``jaxml.trust.accountant.Accountant().step(q, σ,
     steps)`` (capacity overflow aside, whose probability
     :func:`capacity_overflow_probability` reports)."""
+    if norms_fn is not None and clipped_sum_fn is not None:
+        raise ValueError("pass norms_fn or clipped_sum_fn, not both")
     n = check_int(n, "n", minimum=1)
     q = _check_rate(sampling_rate)
     _check_clip(clip_norm)
@@ -230,8 +321,8 @@ def make_dp_sgd(loss_fn: LossFn, tx: optax.GradientTransformation, *, n: int, sa
             xb, yb = X[idx], y[idx]
             grad, info = private_gradient(k_noise, loss_fn, params, xb, yb, mask, clip_norm=clip_norm,
                                           noise_multiplier=noise_multiplier, expected_batch_size=q * n,
-                                          norms_fn=norms_fn)
-            losses = jax.vmap(loss_fn, in_axes=(None, 0, 0))(params, xb, yb)
+                                          norms_fn=norms_fn, clipped_sum_fn=clipped_sum_fn)
+            losses = info["losses"]
             w = mask.astype(losses.dtype)
             updates, opt_state = tx.update(grad, opt_state, params)
             metrics = {"loss": jnp.sum(w * losses) / jnp.maximum(w.sum(), 1.0), "batch_size": info["batch_size"],

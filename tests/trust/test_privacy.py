@@ -9,9 +9,9 @@ import optax
 import pytest
 
 from jaxml.data.bundled import load_sklearn
-from jaxml.nn.models import CNN1D, MLP
+from jaxml.nn.models import CNN1D, MLP, Conv1D, conv1d_matmuls, conv1d_patches
 from jaxml.trust.privacy import (attack_auc, capacity_overflow_probability, clip_per_example, default_capacity,
-                                 dense_ghost_norms, global_norms, loss_threshold_auc, make_dp_sgd, per_example_grads, poisson_batch,
+                                 ghost_clipped_sum, ghost_norms, global_norms, loss_threshold_auc, make_dp_sgd, per_example_grads, poisson_batch,
                                  private_gradient, shadow_model_attack)
 
 MODEL = MLP((16,), 10)
@@ -150,6 +150,16 @@ class _SequenceDense(nn.Module):
         return nn.Dense(10)(h.reshape(h.shape[0], -1))
 
 
+class _NormedCNN(nn.Module):
+    """A Conv1D without padding, a LayerNorm (parameters outside the linear layers) and a
+    Dense readout."""
+
+    @nn.compact
+    def __call__(self, x, train=False):
+        h = nn.relu(Conv1D(4, 3, stride=3)(x[..., None]))
+        return nn.Dense(10)(nn.LayerNorm()(h.reshape(h.shape[0], -1)))
+
+
 class _SharedDense(nn.Module):
     @nn.compact
     def __call__(self, x, train=False):
@@ -161,15 +171,27 @@ def _example_losses(logits, t):
     return optax.softmax_cross_entropy_with_integer_labels(logits, t)
 
 
-@pytest.mark.parametrize("model", [MLP((32, 32), 10), CNN1D(num_outputs=10), _SequenceDense()],
-                         ids=["mlp", "cnn1d", "sequence_dense"])
+GHOST_MODELS = [MLP((32, 32), 10), CNN1D(num_outputs=10), _SequenceDense(), _NormedCNN()]
+GHOST_IDS = ["mlp", "cnn1d", "sequence_dense", "conv_layernorm"]
+
+
+@pytest.mark.parametrize(("stride", "padding"), [(1, 0), (2, 1), (3, 2)])
+def test_conv1d_patches_times_the_kernel_is_the_convolution(stride, padding):
+    h = jax.random.normal(jax.random.key(0), (3, 17, 4))
+    kernel = jax.random.normal(jax.random.key(1), (5, 4, 6))
+    patches = conv1d_patches(h, 5, stride=stride, padding=padding)
+    np.testing.assert_allclose(np.asarray(patches @ kernel.reshape(20, 6)),
+                               np.asarray(conv1d_matmuls(h, kernel, stride=stride, padding=padding)), atol=1e-5)
+
+
+@pytest.mark.parametrize("model", GHOST_MODELS, ids=GHOST_IDS)
 def test_ghost_norms_equal_stored_per_example_gradient_norms(model):
     X = jax.random.normal(jax.random.key(8), (24, 40))
     y = jax.random.randint(jax.random.key(9), (24,), 0, 10)
     params = model.init(jax.random.key(10), X[:1])
     loss = lambda p, x, t: _example_losses(model.apply(p, x[None]), t[None])[0]  # noqa: E731
     expected = global_norms(per_example_grads(loss, params, X, y))
-    np.testing.assert_allclose(np.asarray(dense_ghost_norms(model, _example_losses)(params, X, y)),
+    np.testing.assert_allclose(np.asarray(ghost_norms(model, _example_losses)(params, X, y)),
                                np.asarray(expected), rtol=1e-5)
 
 
@@ -178,13 +200,50 @@ def test_dp_step_with_ghost_norms_equals_the_default(digits):
     params = MODEL.init(jax.random.key(11), X[:1])
     kwargs = dict(n=50, sampling_rate=0.3, clip_norm=0.5, noise_multiplier=1.0, steps=4)
     plain = make_dp_sgd(_loss, optax.sgd(0.3), **kwargs)(jax.random.key(12), params, X, y)[0]
-    ghost = make_dp_sgd(_loss, optax.sgd(0.3), norms_fn=dense_ghost_norms(MODEL, _example_losses),
+    ghost = make_dp_sgd(_loss, optax.sgd(0.3), norms_fn=ghost_norms(MODEL, _example_losses),
                         **kwargs)(jax.random.key(12), params, X, y)[0]
     np.testing.assert_allclose(_flat(ghost), _flat(plain), atol=1e-5)
+
+
+@pytest.mark.parametrize("model", GHOST_MODELS, ids=GHOST_IDS)
+def test_ghost_clipped_sum_equals_clipping_stored_per_example_gradients(model):
+    X = jax.random.normal(jax.random.key(13), (24, 40))
+    y = jax.random.randint(jax.random.key(14), (24,), 0, 10)
+    mask = jnp.arange(24) < 19
+    params = model.init(jax.random.key(15), X[:1])
+    loss = lambda p, x, t: _example_losses(model.apply(p, x[None]), t[None])[0]  # noqa: E731
+    stored = per_example_grads(loss, params, X, y)
+    clip = float(np.median(np.asarray(global_norms(stored))))
+    clipped, expected_norms = clip_per_example(stored, clip)
+    expected = jax.tree.map(lambda g: jnp.tensordot(mask.astype(g.dtype), g, axes=1), clipped)
+    summed, norms, losses = ghost_clipped_sum(model, _example_losses)(params, X, y, mask, clip)
+    assert jax.tree.structure(summed) == jax.tree.structure(params)
+    np.testing.assert_allclose(_flat(summed), _flat(expected), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(norms), np.asarray(expected_norms), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(losses), np.asarray(jax.vmap(loss, in_axes=(None, 0, 0))(params, X, y)),
+                               rtol=1e-6)
+
+
+def test_dp_sgd_with_the_ghost_clipped_sum_equals_the_default():
+    X = jax.random.normal(jax.random.key(16), (60, 40))
+    y = jax.random.randint(jax.random.key(17), (60,), 0, 10)
+    model = CNN1D(num_outputs=10)
+    params = model.init(jax.random.key(18), X[:1])
+    loss = lambda p, x, t: _example_losses(model.apply(p, x[None]), t[None])[0]  # noqa: E731
+    kwargs = dict(n=60, sampling_rate=0.3, clip_norm=0.5, noise_multiplier=1.0, steps=4)
+    plain, plain_metrics = make_dp_sgd(loss, optax.sgd(0.3), **kwargs)(jax.random.key(19), params, X, y)
+    fused, fused_metrics = make_dp_sgd(loss, optax.sgd(0.3), clipped_sum_fn=ghost_clipped_sum(model, _example_losses),
+                                       **kwargs)(jax.random.key(19), params, X, y)
+    np.testing.assert_allclose(_flat(fused), _flat(plain), atol=1e-5)
+    for name in ("loss", "clipped_fraction", "batch_size"):
+        np.testing.assert_allclose(np.asarray(fused_metrics[name]), np.asarray(plain_metrics[name]), rtol=1e-5)
+    with pytest.raises(ValueError, match="not both"):
+        make_dp_sgd(loss, optax.sgd(0.3), norms_fn=ghost_norms(model, _example_losses),
+                    clipped_sum_fn=ghost_clipped_sum(model, _example_losses), **kwargs)
 
 
 def test_ghost_norms_reject_a_shared_dense_layer():
     model = _SharedDense()
     X, y = jnp.ones((4, 5)), jnp.zeros(4, jnp.int32)
     with pytest.raises(ValueError, match="once"):
-        dense_ghost_norms(model, _example_losses)(model.init(jax.random.key(0), X), X, y)
+        ghost_norms(model, _example_losses)(model.init(jax.random.key(0), X), X, y)
