@@ -289,7 +289,7 @@ def readme(results: dict, sides: dict, config: Config) -> str:
                            f"steady {mt[f'dp_step_speedup_steady_vs_opacus/{name}']:.1f}×"])
         lines.append(f"{name}: {config.steps} DP-SGD steps took {ours['private']['wall_s']:.2f} s with ours, "
                      f"compilation included, and {peer['private']['wall_s']:.2f} s with Opacus "
-                     f"({speed:.1f}× in our favour); mean loss of the last ten steps: ours "
+                     f"(Opacus ÷ ours = {speed:.1f}×, {'ours faster' if speed > 1 else 'Opacus faster'}); mean loss of the last ten steps: ours "
                      f"{ours['private']['final_loss']:.3f}, Opacus {peer['private']['final_loss']:.3f}.")
     lines.append("The same private step by ghost norms and a second backward pass takes " + ", ".join(
         f"{mt[f'step_ms/ours_private_two_pass/{m}']:.2f} ms ({m})" for m in MODELS)
