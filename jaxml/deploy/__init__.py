@@ -1,1 +1,2 @@
-"""Deployment and MLOps. So far: drift monitoring and A/B testing (:mod:`.monitor`)."""
+"""Deployment and MLOps: export (:mod:`.export`), cached pipelines (:mod:`.pipeline`), drift
+monitoring and A/B testing (:mod:`.monitor`)."""
