@@ -643,6 +643,10 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('jaxml.deploy.export:export_model', 'jaxml.deploy.export:load_model', 'jaxml.deploy.export:export_onnx'),
         ('tests/deploy/test_export.py::test_round_trip_equals_the_model_at_every_batch_size', 'tests/deploy/test_export.py::test_loading_needs_none_of_the_model_code', 'tests/deploy/test_export.py::test_altered_artifacts_and_wrong_inputs_are_refused', 'tests/deploy/test_export.py::test_onnx_export_runs_in_onnxruntime_and_equals_jax'),
     ),
+    "P.ops.1": (
+        ('jaxml.deploy.tracking:log_results', 'jaxml.deploy.tracking:local_store', 'jaxml.deploy.tracking:register_model', 'jaxml.deploy.tracking:model_version_for_alias', 'jaxml.deploy.tracking:mlflow_name'),
+        ('tests/deploy/test_tracking.py::test_logged_run_reads_back_through_mlflows_client', 'tests/deploy/test_tracking.py::test_registry_versions_and_aliases', 'tests/deploy/test_tracking.py::test_repro_track_logs_the_run', 'tests/deploy/test_tracking.py::test_bad_input_is_refused'),
+    ),
     "P.ops.2": (
         ('jaxml.deploy.pipeline:Stage', 'jaxml.deploy.pipeline:run_pipeline', 'jaxml.deploy.pipeline:stage_keys', 'jaxml.deploy.pipeline:topological_order', 'jaxml.deploy.pipeline:code_fingerprint', 'jaxml.deploy.pipeline:read_lineage', 'jaxml.deploy.pipeline:outputs_equal'),
         ('tests/deploy/test_pipeline.py::test_a_rerun_with_nothing_changed_executes_nothing_and_gives_the_same_bits', 'tests/deploy/test_pipeline.py::test_a_changed_config_reruns_that_stage_and_its_dependants_only', 'tests/deploy/test_pipeline.py::test_changed_code_reruns_that_stage_and_its_dependants_only', 'tests/deploy/test_pipeline.py::test_a_fresh_cache_reproduces_the_outputs_bit_for_bit', 'tests/deploy/test_pipeline.py::test_keys_are_the_same_in_a_fresh_process', 'tests/deploy/test_pipeline.py::test_lineage_chains_the_input_keys_and_hashes_the_output', 'tests/deploy/test_pipeline.py::test_bad_pipelines_raise_clear_errors'),

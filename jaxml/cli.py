@@ -1,7 +1,7 @@
 """The ``jaxml`` command.
 
     jaxml repro --list
-    jaxml repro NAME [--quick] [--out DIR] [--seeds N]
+    jaxml repro NAME [--quick] [--out DIR] [--seeds N] [--set FIELD=VALUE] [--track]
     jaxml catalog [--json]
 """
 

@@ -664,6 +664,8 @@ def add_repro_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         dest="overrides", help="change one Config field of the preset "
                         "(repeatable), e.g. --set peer=False")
+    parser.add_argument("--track", action="store_true", help="log the run to MLflow (a SQLite store under "
+                        "OUT/mlruns; the deploy extra)")
 
 
 def repro_command(args: argparse.Namespace) -> int:
@@ -679,6 +681,10 @@ def repro_command(args: argparse.Namespace) -> int:
     except (ValueError, ImportError) as err:
         print(f"jaxml repro: {err}", file=sys.stderr)
         return 2
+    if args.track and importlib.util.find_spec("mlflow") is None:
+        print('jaxml repro: --track needs MLflow, from jaxml\'s "deploy" extra: pip install -e ".[deploy]"',
+              file=sys.stderr)
+        return 2
     out = Path(args.out) if args.out else default_out_dir(args.name, quick=args.quick)
     print(f"[jaxml] {args.name} ({'quick' if args.quick else 'full'}): {config}", flush=True)
     start = time.perf_counter()
@@ -692,6 +698,11 @@ def repro_command(args: argparse.Namespace) -> int:
     for key, value in sorted(results.get("metrics", {}).items()):
         print(f"  {key:40s} {value}")
     print(f"[jaxml] done in {elapsed:.1f}s; results in {out.resolve()}", flush=True)
+    if args.track:
+        from jaxml.deploy.tracking import local_store, log_results
+
+        run_id = log_results(results, out)
+        print(f"[jaxml] logged to MLflow run {run_id} in {local_store(out)[0]}", flush=True)
     return 0
 
 
