@@ -20,6 +20,12 @@ A reference sample (training or last week's traffic) is compared with a current 
   all P relabellings in one ``vmap``.
 * **Classifier two-sample test**: a held-out accuracy of telling the samples apart, tested
   against Binomial(n, ½).
+* **Calibration drift** (predicted probabilities p_i against outcomes y_i of the current
+  window): the Hosmer–Lemeshow statistic over G equal-count groups of sorted p,
+  :math:`H = \sum_g (O_g - E_g)^2 / (E_g(1 - E_g/n_g))` with O_g = Σ y_i, E_g = Σ p_i;
+  for a model still calibrated (y_i ∼ Bernoulli(p_i)) it is approximately χ²_G (G, not
+  G − 2: the model was not fitted on this window). The p-value is exact up to Monte Carlo:
+  the fraction of S outcome vectors drawn from Bernoulli(p) whose H reaches the observed.
 * **Sequential detection**: Page's CUSUM with Siegmund's run-length approximation (mean time
   to a false alarm, mean detection delay after a known onset).
 * **Canary rollout**: staged traffic shares, each stage a one-sided two-proportion test at
@@ -47,6 +53,7 @@ from jaxml.classical.kernels import rbf_kernel, squared_distances
 from jaxml.classical.linear.logistic import logistic_regression
 from jaxml.core.validation import check_int, check_positive, check_probability
 from jaxml.math.stats import chi2_contingency
+from jaxml.trust.fairness import check_binary_labels
 
 
 class DriftResult(NamedTuple):
@@ -113,6 +120,64 @@ def population_stability_index(reference: Any, current: Any, *, bins: int = 10, 
     r, c = np.maximum(r, eps), np.maximum(c, eps)
     value = float(np.sum((c - r) * np.log(c / r)))
     return DriftResult(value, float("nan"), value > threshold)
+
+
+def hosmer_lemeshow(y_true: Any, y_prob: Any, *, n_groups: int = 10) -> float:
+    """H over ``n_groups`` equal-count groups of the sorted probabilities (module docstring)."""
+    y, p = _calibration_inputs(y_true, y_prob, n_groups)
+    return float(_hl_statistic(jnp.asarray(y, jnp.float64 if jax.config.x64_enabled else jnp.float32),
+                               jnp.asarray(p), _groups_of(p, n_groups), n_groups))
+
+
+def _calibration_inputs(y_true: Any, y_prob: Any, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    check_int(n_groups, "n_groups", minimum=1)
+    y = check_binary_labels(y_true, "y_true")
+    p = np.asarray(y_prob, np.float64)
+    if p.shape != y.shape:
+        raise ValueError(f"y_prob must have the shape of y_true {y.shape}, got {p.shape}")
+    if not np.all((p >= 0) & (p <= 1)):
+        raise ValueError("y_prob must hold probabilities in [0, 1]")
+    if y.size < 2 * n_groups:
+        raise ValueError(f"need at least 2 examples per group ({2 * n_groups}), got {y.size}")
+    return y, p
+
+
+def _groups_of(p: np.ndarray, n_groups: int) -> jax.Array:
+    """Group index of every example: equal-count groups of the probabilities in sorted order."""
+    rank = np.empty(p.size, np.int64)
+    rank[np.argsort(p, kind="stable")] = np.arange(p.size)
+    return jnp.asarray(rank * n_groups // p.size)
+
+
+def _hl_statistic(y: jax.Array, p: jax.Array, groups: jax.Array, n_groups: int) -> jax.Array:
+    observed = jax.ops.segment_sum(y, groups, num_segments=n_groups)
+    expected = jax.ops.segment_sum(p.astype(y.dtype), groups, num_segments=n_groups)
+    counts = jax.ops.segment_sum(jnp.ones_like(y), groups, num_segments=n_groups)
+    variance = jnp.maximum(expected * (1 - expected / counts), 1e-12)
+    return jnp.sum((observed - expected) ** 2 / variance)
+
+
+@partial(jax.jit, static_argnums=(3, 4))
+def _simulated_hl(key: jax.Array, p: jax.Array, groups: jax.Array, n_groups: int, num_simulations: int) -> jax.Array:
+    """H of ``num_simulations`` outcome vectors drawn from Bernoulli(p): its null law."""
+    simulate = lambda k: _hl_statistic(jax.random.bernoulli(k, p).astype(p.dtype), p, groups, n_groups)  # noqa: E731
+    return jax.vmap(simulate)(jax.random.split(key, num_simulations))
+
+
+def calibration_drift(key: jax.Array, y_true: Any, y_prob: Any, *, n_groups: int = 10, alpha: float = 0.05,
+                      num_simulations: int = 2000) -> DriftResult:
+    """Has the model stopped being calibrated on this window? Hosmer–Lemeshow H with its
+    simulated p-value (module docstring): (1 + #{s: H*_s ≥ H}) / (1 + S), the S outcome
+    vectors y* ∼ Bernoulli(p) in one ``vmap``."""
+    check_probability(alpha, "alpha")
+    check_int(num_simulations, "num_simulations", minimum=1)
+    y, p = _calibration_inputs(y_true, y_prob, n_groups)
+    dtype = jnp.float64 if jax.config.x64_enabled else jnp.float32
+    p_j, groups = jnp.asarray(p, dtype), _groups_of(p, n_groups)
+    observed = _hl_statistic(jnp.asarray(y, dtype), p_j, groups, n_groups)
+    null = _simulated_hl(key, p_j, groups, n_groups, num_simulations)
+    pvalue = float((1 + jnp.sum(null >= observed)) / (1 + num_simulations))
+    return DriftResult(float(observed), pvalue, pvalue <= alpha)
 
 
 def median_heuristic_gamma(Z: Any) -> float:

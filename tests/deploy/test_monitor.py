@@ -10,7 +10,7 @@ import jax
 from scipy import stats
 
 from jaxml.classical.kernels import rbf_kernel
-from jaxml.deploy.monitor import (ab_sample_size, chi2_drift, kolmogorov_sf, ks_drift, mmd2_unbiased, mmd_drift,
+from jaxml.deploy.monitor import (ab_sample_size, calibration_drift, chi2_drift, hosmer_lemeshow, kolmogorov_sf, ks_drift, mmd2_unbiased, mmd_drift,
                                   population_stability_index, two_proportion_z_test)
 
 
@@ -183,3 +183,55 @@ def test_group_sequential_bounds_spend_alpha_as_planned(spending):
         group_sequential_bounds((0.5, 0.4, 1.0))
     with pytest.raises(ValueError, match="spending"):
         group_sequential_bounds((1.0,), spending="haybittle")
+
+
+def _calibrated(rng, n, power=1.0):
+    p = rng.uniform(0.05, 0.95, n)
+    return (rng.uniform(size=n) < p ** power).astype(int), p
+
+
+def test_hosmer_lemeshow_equals_a_loop_over_sorted_groups():
+    y, p = _calibrated(np.random.default_rng(0), 103)
+    order = np.argsort(p, kind="stable")
+    total = 0.0
+    for g in range(7):
+        members = order[[i for i in range(103) if i * 7 // 103 == g]]
+        observed, expected, n = y[members].sum(), p[members].sum(), len(members)
+        total += (observed - expected) ** 2 / (expected * (1 - expected / n))
+    assert hosmer_lemeshow(y, p, n_groups=7) == pytest.approx(total, rel=1e-5)
+
+
+def test_calibration_drift_pvalue_is_the_chi2_law_and_holds_its_level():
+    rng = np.random.default_rng(1)
+    y, p = _calibrated(rng, 5000)
+    result = calibration_drift(jax.random.key(0), y, p, num_simulations=4000)
+    assert result.pvalue == pytest.approx(stats.chi2.sf(result.statistic, 10), abs=0.03)
+    alarms = [calibration_drift(jax.random.key(s), *_calibrated(rng, 500), alpha=0.1, num_simulations=400).drift
+              for s in range(300)]
+    low, high = stats.binom.ppf([0.0005, 0.9995], 300, 0.1)  # 99.9% band of the alarm count at level 0.1
+    assert low <= sum(alarms) <= high
+
+
+def test_calibration_drift_detects_a_miscalibrated_model_with_the_predicted_power():
+    """Outcomes from Bernoulli(p^1.25) while the model says p: each group's O_g − E_g is
+    ≈ N(T_g − E_g, v1_g) with T_g = Σ p^1.25 and v1_g = Σ p^1.25(1 − p^1.25), so H ≈
+    Σ_g Z_g²/(E_g(1 − E_g/n_g)); its power at the null's 95% point against 300 windows."""
+    rng = np.random.default_rng(3)
+    n, groups_n, a = 600, 10, 1.25
+    p = np.sort(rng.uniform(0.05, 0.95, n))
+    groups = np.arange(n) * groups_n // n
+    E, T, counts = np.bincount(groups, p), np.bincount(groups, p ** a), np.bincount(groups)
+    v0, v1, v_null = E * (1 - E / counts), np.bincount(groups, p ** a * (1 - p ** a)), np.bincount(groups, p * (1 - p))
+    H_alt = np.sum(rng.normal(T - E, np.sqrt(v1), (200_000, groups_n)) ** 2 / v0, 1)
+    H_null = np.sum(rng.normal(0.0, np.sqrt(v_null), (200_000, groups_n)) ** 2 / v0, 1)
+    predicted = np.mean(H_alt > np.quantile(H_null, 0.95))
+    detected = [calibration_drift(jax.random.key(s), (rng.uniform(size=n) < p ** a).astype(int), p,
+                                  num_simulations=400).drift for s in range(300)]
+    assert 0.3 < predicted < 0.9  # a shift the test neither always nor never sees
+    assert np.mean(detected) == pytest.approx(predicted, abs=0.1)  # 0.1 ≈ 3.6 standard errors of 300 windows
+    with pytest.raises(ValueError, match="y_true must hold binary"):
+        calibration_drift(jax.random.key(0), [0, 2, 1, 1], [0.1, 0.2, 0.3, 0.4], n_groups=2)
+    with pytest.raises(ValueError, match="probabilities in \\[0, 1\\]"):
+        calibration_drift(jax.random.key(0), [0, 1, 1, 0], [0.1, 1.2, 0.3, 0.4], n_groups=2)
+    with pytest.raises(ValueError, match="at least 2 examples per group"):
+        hosmer_lemeshow([0, 1, 1], [0.1, 0.2, 0.3], n_groups=10)
