@@ -643,6 +643,10 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('jaxml.deploy.export:export_model', 'jaxml.deploy.export:load_model', 'jaxml.deploy.export:export_onnx'),
         ('tests/deploy/test_export.py::test_round_trip_equals_the_model_at_every_batch_size', 'tests/deploy/test_export.py::test_loading_needs_none_of_the_model_code', 'tests/deploy/test_export.py::test_altered_artifacts_and_wrong_inputs_are_refused', 'tests/deploy/test_export.py::test_onnx_export_runs_in_onnxruntime_and_equals_jax'),
     ),
+    "P.srv.1": (
+        ('jaxml.deploy.serve:make_app', 'jaxml.deploy.serve:serve', 'jaxml.deploy.serve:served_model', 'jaxml.deploy.serve:served_model_from_artifact', 'jaxml.deploy.serve:MicroBatcher', 'jaxml.deploy.serve:batch_buckets', 'jaxml.deploy.serve:Metrics'),
+        ('tests/deploy/test_serve.py::test_health_and_metadata', 'tests/deploy/test_serve.py::test_infer_equals_the_exported_function[5]', 'tests/deploy/test_serve.py::test_tritonclient_speaks_to_the_server', 'tests/deploy/test_serve.py::test_errors_name_what_was_expected', 'tests/deploy/test_serve.py::test_concurrent_requests_are_batched_into_bucket_sizes', 'tests/deploy/test_serve.py::test_fuzz_of_malformed_requests_gets_4xx_and_the_server_keeps_serving', 'tests/deploy/test_serve.py::test_sigterm_drains_the_request_in_flight'),
+    ),
     "P.ops.1": (
         ('jaxml.deploy.tracking:log_results', 'jaxml.deploy.tracking:local_store', 'jaxml.deploy.tracking:register_model', 'jaxml.deploy.tracking:model_version_for_alias', 'jaxml.deploy.tracking:mlflow_name'),
         ('tests/deploy/test_tracking.py::test_logged_run_reads_back_through_mlflows_client', 'tests/deploy/test_tracking.py::test_registry_versions_and_aliases', 'tests/deploy/test_tracking.py::test_repro_track_logs_the_run', 'tests/deploy/test_tracking.py::test_bad_input_is_refused'),
