@@ -354,6 +354,15 @@ class CanaryResult(NamedTuple):
     pvalues: tuple[float, ...]
 
 
+def canary_pvalue(errors_stable: int, n_stable: int, errors_canary: int, n_canary: int) -> float:
+    """One-sided p-value of "the canary errs more often than the stable model" (pooled
+    two-proportion z-test); 1 when the pooled error rate is 0 or 1 (nothing to tell apart)."""
+    pooled = (errors_stable + errors_canary) / (n_stable + n_canary)
+    if pooled in (0.0, 1.0):
+        return 1.0
+    return two_proportion_z_test(errors_stable, n_stable, errors_canary, n_canary, alternative="greater").pvalue
+
+
 def canary_rollout(key: jax.Array, error_stable: float, error_canary: float, *, requests_per_stage: int = 2000,
                    shares: tuple[float, ...] = (0.01, 0.05, 0.25, 0.5), alpha: float = 0.05) -> CanaryResult:
     """Simulate a staged canary: at each stage the canary serves ``shares[s]`` of
@@ -378,9 +387,7 @@ def canary_rollout(key: jax.Array, error_stable: float, error_canary: float, *, 
         err_s = int(jax.random.binomial(k_s, n_stable, error_stable))
         err_c = int(jax.random.binomial(k_c, n_canary, error_canary))
         rates.append((err_s / n_stable, err_c / n_canary))
-        pooled = (err_s + err_c) / requests_per_stage
-        p = 1.0 if pooled in (0.0, 1.0) else two_proportion_z_test(err_s, n_stable, err_c, n_canary,
-                                                                    alternative="greater").pvalue
+        p = canary_pvalue(err_s, n_stable, err_c, n_canary)
         pvalues.append(p)
         if p <= level:
             return CanaryResult("rollback", stage, tuple(shares[:stage + 1]), tuple(rates), tuple(pvalues))

@@ -29,9 +29,18 @@ runs alone in chunks. With ``batching=False`` every request is one call (padded 
 way). Shutdown (SIGINT/SIGTERM under uvicorn) stops accepting connections and drains the
 requests in flight before the batchers stop.
 
-Not here yet: server-sent-event streaming (no language model is exported yet) and
-canary traffic splitting between versions (:func:`jaxml.deploy.monitor.canary_rollout`
-holds the decision rule).
+Canary rollout (:class:`CanarySplit`): requests to a model *without* a version go to the
+canary version with probability ``fraction`` and to the stable one otherwise. Every
+``check_every`` canary requests the split takes a look: it rolls back (all unversioned
+traffic to the stable version) when the one-sided two-proportion z-test of "the canary
+errs more" (:func:`jaxml.deploy.monitor.canary_pvalue`; errors are 5xx answers) has
+p ≤ α / ``max_looks`` (Bonferroni over the looks, so a canary as good as the stable model
+is rolled back with probability ≤ α) or when the canary's p99 latency exceeds
+``max_latency_ratio`` × the stable one's; after ``max_looks`` looks without either it is
+promoted (all unversioned traffic to the canary). ``GET /v2/models/{name}/canary`` shows
+the state, counts and the reason of a rollback.
+
+Not here yet: server-sent-event streaming (no language model is exported yet).
 """
 
 import asyncio
@@ -93,6 +102,80 @@ def served_model_from_artifact(path: str | Path, *, version: str = "1") -> Serve
     return ServedModel(loaded.manifest["name"], str(version), lambda x: np.asarray(loaded.predict(x)),
                        spec_in["name"], spec_in["dtype"], tuple(spec_in["shape"][1:]), spec_out["name"],
                        spec_out["dtype"], tuple(spec_out["shape"][1:]), platform="jax_stablehlo")
+
+
+class CanarySplit(NamedTuple):
+    """Route ``fraction`` of the unversioned requests to model ``name`` to version
+    ``canary`` (the rest to ``stable``) until a rollback or promotion (module docstring)."""
+
+    name: str
+    stable: str
+    canary: str
+    fraction: float = 0.1
+    check_every: int = 100
+    max_looks: int = 10
+    alpha: float = 0.05
+    max_latency_ratio: float = 3.0
+    seed: int = 0
+
+
+class _Canary:
+    """The running state of one :class:`CanarySplit`."""
+
+    def __init__(self, split: CanarySplit):
+        from jaxml.core.validation import check_int, check_positive, check_probability
+
+        if not 0 < split.fraction < 1:
+            raise ValueError(f"fraction must be in (0, 1), got {split.fraction}")
+        if split.stable == split.canary:
+            raise ValueError(f"stable and canary must be different versions, got {split.stable!r} twice")
+        check_int(split.check_every, "check_every", minimum=1)
+        check_int(split.max_looks, "max_looks", minimum=1)
+        check_probability(split.alpha, "alpha")
+        check_positive(split.max_latency_ratio, "max_latency_ratio")
+        self.split, self.state, self.reason, self.looks = split, "running", "", 0
+        self.rng = np.random.default_rng(split.seed)
+        self.outcomes: dict[str, list] = {split.stable: [], split.canary: []}  # (error, seconds) per request
+
+    def route(self) -> str:
+        if self.state == "promoted":
+            return self.split.canary
+        if self.state == "rolled_back":
+            return self.split.stable
+        return self.split.canary if self.rng.uniform() < self.split.fraction else self.split.stable
+
+    def record(self, version: str, error: bool, seconds: float) -> None:
+        if self.state != "running":
+            return
+        self.outcomes[version].append((error, seconds))
+        n_canary = len(self.outcomes[self.split.canary])
+        if version == self.split.canary and n_canary % self.split.check_every == 0:
+            self._look()
+
+    def _look(self) -> None:
+        from jaxml.deploy.monitor import canary_pvalue
+
+        self.looks += 1
+        stable, canary = (np.asarray(self.outcomes[v], np.float64).reshape(-1, 2)
+                          for v in (self.split.stable, self.split.canary))
+        if stable.shape[0] == 0:
+            return
+        p = canary_pvalue(int(stable[:, 0].sum()), stable.shape[0], int(canary[:, 0].sum()), canary.shape[0])
+        p99 = [float(np.quantile(a[:, 1], 0.99)) for a in (stable, canary)]
+        if p <= self.split.alpha / self.split.max_looks:
+            self.state, self.reason = "rolled_back", (f"error rate {canary[:, 0].mean():.3f} vs stable "
+                                                      f"{stable[:, 0].mean():.3f} (one-sided p = {p:.2g})")
+        elif p99[1] > self.split.max_latency_ratio * p99[0]:
+            self.state, self.reason = "rolled_back", (f"p99 latency {1000 * p99[1]:.1f} ms vs stable "
+                                                      f"{1000 * p99[0]:.1f} ms")
+        elif self.looks >= self.split.max_looks:
+            self.state = "promoted"
+
+    def summary(self) -> dict:
+        counts = {v: {"requests": len(o), "errors": int(sum(e for e, _ in o))} for v, o in self.outcomes.items()}
+        return {"name": self.split.name, "stable": self.split.stable, "canary": self.split.canary,
+                "fraction": self.split.fraction, "state": self.state, "reason": self.reason, "looks": self.looks,
+                "counts": counts}
 
 
 class RequestError(Exception):
@@ -314,7 +397,8 @@ def _metadata(model: ServedModel, versions: list[str]) -> dict:
 
 
 def make_app(models: Sequence[ServedModel], *, max_batch_size: int = 64, max_delay_ms: float = 2.0,
-             batching: bool = True, timeout_s: float = 10.0, max_body_bytes: int = 8 * 2 ** 20):
+             batching: bool = True, timeout_s: float = 10.0, max_body_bytes: int = 8 * 2 ** 20,
+             canaries: Sequence[CanarySplit] = ()):
     """The FastAPI application serving ``models`` (module docstring)."""
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse, PlainTextResponse
@@ -334,6 +418,14 @@ def make_app(models: Sequence[ServedModel], *, max_batch_size: int = 64, max_del
         if m.version in registry[m.name]:
             raise ValueError(f"model {m.name} version {m.version} is given twice")
         registry[m.name][m.version] = m
+    canary_of: dict[str, _Canary] = {}
+    for split in canaries:
+        missing = [v for v in (split.stable, split.canary) if v not in registry.get(split.name, {})]
+        if missing:
+            raise ValueError(f"canary split of {split.name!r}: versions {missing} are not served")
+        if split.name in canary_of:
+            raise ValueError(f"model {split.name!r} has two canary splits")
+        canary_of[split.name] = _Canary(split)
     metrics = Metrics(max_batch_size)
     batchers = {(m.name, m.version): MicroBatcher(m, max_batch_size=max_batch_size, max_delay_s=max_delay_ms / 1000,
                                                   batching=batching, metrics=metrics) for m in models}
@@ -393,10 +485,18 @@ def make_app(models: Sequence[ServedModel], *, max_batch_size: int = 64, max_del
         find(name, version)
         return JSONResponse({"name": name, "ready": state["ready"]}, status_code=200 if state["ready"] else 503)
 
+    @app.get("/v2/models/{name}/canary")
+    async def canary_state(name: str):
+        find(name, None)
+        if name not in canary_of:
+            raise RequestError(404, f"model {name!r} has no canary split")
+        return canary_of[name].summary()
+
     @app.post("/v2/models/{name}/infer")
     @app.post("/v2/models/{name}/versions/{version}/infer")
     async def infer(name: str, request: Request, version: str | None = None):
-        model = find(name, version)
+        split = canary_of.get(name) if version is None else None
+        model = find(name, split.route() if split is not None else version)
         start = time.perf_counter()
         status, body = 200, None
         try:
@@ -419,10 +519,16 @@ def make_app(models: Sequence[ServedModel], *, max_batch_size: int = 64, max_del
                 out = await asyncio.wait_for(batchers[(model.name, model.version)].submit(x), timeout_s)
             except asyncio.TimeoutError:
                 raise RequestError(504, f"no answer within {timeout_s:g} s") from None
+            except Exception as err:  # noqa: BLE001 - the model failed: the client gets a 500 naming it
+                raise RequestError(500, f"model {model.name} version {model.version} failed: "
+                                        f"{type(err).__name__}: {err}") from None
             body = _response(model, parsed, out)
         except RequestError as err:
             status, body = err.status, {"error": str(err)}
-        metrics.observe_request(model.name, status, time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        metrics.observe_request(model.name, status, seconds)
+        if split is not None and status not in range(400, 500):
+            split.record(model.version, status >= 500, seconds)
         return JSONResponse(body, status_code=status)
 
     @app.get("/metrics")

@@ -4,6 +4,7 @@ tritonclient's HTTP client): answers equal the Python function; health, metadata
 and a graceful drain on SIGTERM."""
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -17,11 +18,12 @@ import httpx
 import jax
 import numpy as np
 import pytest
+from scipy import stats as scipy_stats
 import tritonclient.http as triton
 import uvicorn
 
 from jaxml.deploy.export import export_model, load_model
-from jaxml.deploy.serve import batch_buckets, make_app, served_model, served_model_from_artifact
+from jaxml.deploy.serve import CanarySplit, batch_buckets, make_app, served_model, served_model_from_artifact
 from jaxml.nn.models import MLP
 
 MAX_BATCH, TIMEOUT_S, MAX_BODY = 16, 2.0, 64 * 1024
@@ -63,29 +65,37 @@ def server(artifact):
     models = [served_model_from_artifact(artifact, version="1"),
               served_model("mlp", v2, input_shape=(4,), output_shape=(3,), version="2"),
               served_model("slow", _Recorder(lambda x: x[:, :1] * 0.0), input_shape=(4,), output_shape=(1,))]
-    port = _free_port()
     app = make_app(models, max_batch_size=MAX_BATCH, max_delay_ms=20.0, timeout_s=TIMEOUT_S, max_body_bytes=MAX_BODY)
+    with _running(app) as (url, port):
+        yield {"url": url, "port": port, "reference": reference, "v2": v2, "app": app}
+
+
+@contextlib.contextmanager
+def _running(app):
+    """``(url, port)`` of ``app`` served by uvicorn on a free loopback port in a thread."""
+    port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    _wait_until_ready(url)
-    yield {"url": url, "port": port, "reference": reference, "v2": v2, "app": app}
-    server.should_exit = True
-    thread.join(timeout=30)
+    try:
+        _wait_until_ready(url, thread.is_alive, lambda: "its thread ended (startup failed)")
+        yield url, port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
-def _wait_until_ready(url: str, proc: subprocess.Popen | None = None) -> None:
+def _wait_until_ready(url: str, alive, what: str) -> None:
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and alive():
         try:
             if httpx.get(f"{url}/v2/health/ready").status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise RuntimeError("the server did not become ready"
-                       + ("" if proc is None else ": " + proc.stderr.read().decode()[-2000:]))
+    raise RuntimeError(f"the server did not become ready: {what()}")
 
 
 def _body(x, name="input", datatype="FP32", **extra):
@@ -243,7 +253,7 @@ def test_sigterm_drains_the_request_in_flight(artifact):
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_until_ready(url, proc)
+        _wait_until_ready(url, lambda: proc.poll() is None, lambda: proc.stderr.read().decode()[-2000:])
         x = _x(2, seed=11)
         reply = {}
         sender = threading.Thread(target=lambda: reply.update(r=httpx.post(f"{url}/v2/models/mlp/infer",
@@ -261,7 +271,69 @@ def test_sigterm_drains_the_request_in_flight(artifact):
             proc.kill()
 
 
+class _Flaky:
+    """Fails a call with probability ``rate`` and sleeps ``delay_s`` before answering."""
+
+    def __init__(self, rate, delay_s=0.0, seed=0):
+        self.rate, self.delay_s, self.rng = rate, delay_s, np.random.default_rng(seed)
+
+    def __call__(self, x):
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        if np.any(x) and self.rng.uniform() < self.rate:  # the all-zero warm-up batches pass
+            raise RuntimeError("canary broke")
+        return x[:, :2] * 1.0
+
+
+def _canary_app(canary_rate, canary_delay_s=0.0, **split):
+    models = [served_model("m", _Flaky(0.02, seed=1), input_shape=(4,), output_shape=(2,), version="1"),
+              served_model("m", _Flaky(canary_rate, canary_delay_s, seed=2), input_shape=(4,), output_shape=(2,),
+                           version="2")]
+    options = dict(fraction=0.5, check_every=40, max_looks=5, alpha=0.05, seed=3) | split
+    return make_app(models, batching=False, canaries=[CanarySplit("m", "1", "2", **options)])
+
+
+def _traffic(url, n):
+    with httpx.Client(base_url=url, timeout=30) as client:
+        return [client.post("/v2/models/m/infer", json=_body(_x(1, seed=i))) for i in range(n)]
+
+
+def test_a_failing_canary_is_rolled_back_and_traffic_returns_to_stable():
+    with _running(_canary_app(canary_rate=0.3)) as (url, _):
+        replies = _traffic(url, 300)
+        state = httpx.get(f"{url}/v2/models/m/canary").json()
+        assert state["state"] == "rolled_back" and "error rate" in state["reason"]
+        failed = [r for r in replies if r.status_code == 500]
+        assert failed and "canary broke" in failed[0].json()["error"]
+        after = _traffic(url, 20)
+        assert all(r.status_code == 200 and r.json()["model_version"] == "1" for r in after)
+
+
+def test_a_good_canary_gets_its_share_and_is_promoted():
+    with _running(_canary_app(canary_rate=0.02)) as (url, _):
+        _traffic(url, 600)
+        state = httpx.get(f"{url}/v2/models/m/canary").json()
+        assert state["state"] == "promoted" and state["looks"] == 5
+        n_stable, n_canary = state["counts"]["1"]["requests"], state["counts"]["2"]["requests"]
+        low, high = scipy_stats.binom.ppf([0.0005, 0.9995], n_stable + n_canary, 0.5)
+        assert low <= n_canary <= high  # the configured share (99.9% band)
+        assert all(r.json()["model_version"] == "2" for r in _traffic(url, 10))
+
+
+def test_a_slow_canary_is_rolled_back_for_latency():
+    with _running(_canary_app(canary_rate=0.0, canary_delay_s=0.03)) as (url, _):
+        _traffic(url, 120)
+        state = httpx.get(f"{url}/v2/models/m/canary").json()
+        assert state["state"] == "rolled_back" and "latency" in state["reason"]
+
+
 def test_bad_configuration_is_refused(artifact, tmp_path):
+    with pytest.raises(ValueError, match="versions \\['3'\\] are not served"):
+        make_app([served_model("m", lambda x: x, input_shape=(1,), output_shape=(1,))],
+                 canaries=[CanarySplit("m", "1", "3")])
+    with pytest.raises(ValueError, match="fraction"):
+        make_app([served_model("m", lambda x: x, input_shape=(1,), output_shape=(1,), version=v) for v in "12"],
+                 canaries=[CanarySplit("m", "1", "2", fraction=1.5)])
     model = served_model_from_artifact(artifact)
     with pytest.raises(ValueError, match="given twice"):
         make_app([model, model])
