@@ -641,7 +641,7 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "P.exp.1": (
         ('jaxml.deploy.export:export_model', 'jaxml.deploy.export:load_model', 'jaxml.deploy.export:export_onnx'),
-        ('tests/deploy/test_export.py::test_round_trip_equals_the_model_at_every_batch_size', 'tests/deploy/test_export.py::test_loading_needs_none_of_the_model_code', 'tests/deploy/test_export.py::test_altered_artifacts_and_wrong_inputs_are_refused', 'tests/deploy/test_export.py::test_onnx_export_runs_in_onnxruntime_and_equals_jax'),
+        ('tests/deploy/test_export.py::test_round_trip_equals_the_model_at_every_batch_size', 'tests/deploy/test_export.py::test_loading_needs_none_of_the_model_code', 'tests/deploy/test_export.py::test_a_boosted_tree_classifier_exports_through_its_fitted_pytree', 'tests/deploy/test_export.py::test_altered_artifacts_and_wrong_inputs_are_refused', 'tests/deploy/test_export.py::test_onnx_export_runs_in_onnxruntime_and_equals_jax'),
     ),
     "P.srv.1": (
         ('jaxml.deploy.serve:make_app', 'jaxml.deploy.serve:serve', 'jaxml.deploy.serve:served_model', 'jaxml.deploy.serve:served_model_from_artifact', 'jaxml.deploy.serve:MicroBatcher', 'jaxml.deploy.serve:batch_buckets', 'jaxml.deploy.serve:Metrics', 'jaxml.deploy.serve:CanarySplit', 'jaxml.deploy.monitor:canary_pvalue'),

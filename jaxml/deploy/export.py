@@ -6,11 +6,16 @@ An artifact is a folder::
     manifest.json     name, input/output names, shapes ("batch" for the symbolic axis) and
                       dtypes, platforms, jaxml and jax versions, sha256 of the two files below
     model.stablehlo   jax.export.Exported.serialize() of ``apply_fn(params, x)``
-    weights.msgpack   flax.serialization.msgpack_serialize(params)
+    weights.msgpack   flax.serialization.msgpack_serialize of the flat weights
+                      {jax.tree_util.keystr(path): array}, e.g. "['params']['Dense_0']['kernel']"
 
 The parameters are an input of the exported function, not constants folded into it, so
 the weights stay a separate, inspectable file and one program serves any retrained
-weights of the same shapes. :func:`load_model` checks both hashes before anything is
+weights of the same shapes. The exported function takes them flat (a dict of arrays) and
+rebuilds the pytree inside, so any parameter pytree exports — Flax variables, or a fitted
+estimator's NamedTuple (e.g. boosted trees with ``lambda p, x: est.predict_proba(p, x)``);
+leaves that are Python scalars or None (static settings such as a class count) are baked
+into the program. :func:`load_model` checks both hashes before anything is
 deserialised, so a truncated or altered artifact fails loudly instead of serving wrong
 numbers. Loading needs jax, flatbuffers and flax's msgpack reader — not the model's Python code.
 
@@ -31,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import serialization
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: flat weights keyed by tree path
 FILES = {"model": "model.stablehlo", "weights": "weights.msgpack"}
 
 
@@ -41,6 +46,20 @@ def _sha256(path: Path) -> str:
 
 def _spec(aval) -> dict:
     return {"shape": ["batch" if not isinstance(d, int) else d for d in aval.shape], "dtype": str(aval.dtype)}
+
+
+def _flat_weights(params: Any) -> tuple[dict, Callable[[dict], Any]]:
+    """``({keystr(path): array leaf}, rebuild)``: the array leaves of ``params`` by path, and
+    the function putting such a dict back into the tree (with its static scalar leaves)."""
+    entries, treedef = jax.tree_util.tree_flatten_with_path(params)
+    static = lambda leaf: isinstance(leaf, (bool, int, float)) or leaf is None  # noqa: E731
+    names = [jax.tree_util.keystr(path) or "params" for path, _ in entries]
+    flat = {name: leaf for name, (_, leaf) in zip(names, entries) if not static(leaf)}
+
+    def rebuild(weights: dict) -> Any:
+        return treedef.unflatten([leaf if static(leaf) else weights[name] for name, (_, leaf) in zip(names, entries)])
+
+    return flat, rebuild
 
 
 def export_model(path: str | Path, apply_fn: Callable[[Any, jax.Array], jax.Array], params: Any,
@@ -62,15 +81,16 @@ def export_model(path: str | Path, apply_fn: Callable[[Any, jax.Array], jax.Arra
     if example.ndim < 1:
         raise ValueError(f"example_input must have a leading batch axis, got shape {example.shape}")
     batch, = jax.export.symbolic_shape("batch")
-    params_spec = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(np.shape(a), jnp.asarray(a).dtype), params)
+    flat, rebuild = _flat_weights(params)
+    flat_spec = {k: jax.ShapeDtypeStruct(np.shape(a), jnp.asarray(a).dtype) for k, a in flat.items()}
     x_spec = jax.ShapeDtypeStruct((batch, *example.shape[1:]), example.dtype)
-    exported = jax.export.export(jax.jit(apply_fn), platforms=platforms)(params_spec, x_spec)
+    exported = jax.export.export(jax.jit(lambda w, x: apply_fn(rebuild(w), x)), platforms=platforms)(flat_spec, x_spec)
     if len(exported.out_avals) != 1:
         raise ValueError(f"apply_fn must return one array, got {len(exported.out_avals)} outputs")
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / FILES["model"]).write_bytes(bytes(exported.serialize()))
-    (folder / FILES["weights"]).write_bytes(serialization.msgpack_serialize(jax.device_get(params)))
+    (folder / FILES["weights"]).write_bytes(serialization.msgpack_serialize(jax.device_get(flat)))
     manifest = {
         "manifest_version": MANIFEST_VERSION, "name": str(name),
         "inputs": [{"name": input_name, **_spec(exported.in_avals[-1])}],

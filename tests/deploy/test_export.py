@@ -28,6 +28,22 @@ def test_round_trip_equals_the_model_at_every_batch_size(tmp_path, model, shape)
     assert manifest["jax_version"] == jax.__version__ and set(manifest["sha256"]) == {"model", "weights"}
 
 
+def test_a_boosted_tree_classifier_exports_through_its_fitted_pytree(tmp_path):
+    from jaxml.classical.boosting import gradient_boosting_classifier
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 6)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(np.int32)
+    est = gradient_boosting_classifier(n_estimators=20, max_depth=3)
+    fitted = est.fit(jax.random.PRNGKey(2), jnp.asarray(X), jnp.asarray(y))
+    export_model(tmp_path, lambda p, x: est.predict_proba(p, x), fitted, X[:1], name="gbt")
+    loaded = load_model(tmp_path)
+    assert "['params']" not in next(iter(loaded.params)) and any("trees" in k for k in loaded.params)
+    for batch in (1, 7, 64):
+        x = rng.normal(size=(batch, 6)).astype(np.float32)
+        np.testing.assert_allclose(loaded.predict(x), est.predict_proba(fitted, jnp.asarray(x)), rtol=1e-6, atol=1e-7)
+
+
 def test_loading_needs_none_of_the_model_code(tmp_path):
     model = MLP((8,), 2)
     params = model.init(jax.random.PRNGKey(1), jnp.ones((1, 4)))
