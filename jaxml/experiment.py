@@ -55,6 +55,9 @@ EXPERIMENTS_PACKAGE = "jaxml.experiments"
 
 # Optional dependencies an experiment may need, and the extra that installs each.
 EXTRA_OF_MODULE = {
+    "fastapi": "deploy",
+    "uvicorn": "deploy",
+    "httpx": "test",
     "gymnax": "rl",
     "six": "rl",
     "stable_baselines3": "bench",
