@@ -9,7 +9,7 @@ binary task, exported through its ``predict_proba``). For each mode (batching on
 server process is started, and for each model and each client count c in ``clients`` a
 load generator runs c concurrent asyncio workers, each sending one-row infer requests back
 to back for ``duration_s`` seconds (then it stops by itself), ``seeds`` times (medians are
-reported). The generator and the server share the machine's cores.
+reported). The generator (aiohttp) and the server share the machine's cores.
 
 Metrics: ``rps/<model>/<c>``, ``p50_ms/<model>/<c>``, ``p99_ms/<model>/<c>`` with batching,
 the same with ``_unbatched``, ``batching_speedup/<model>`` = throughput with ÷ without
@@ -38,7 +38,7 @@ from jaxml.experiment import (Timer, goal_cell, machine_line, main_for, markdown
                               save_figure, write_results)
 
 NAME = "bench_serving"
-NEEDED_MODULES = ("fastapi", "uvicorn", "httpx")
+NEEDED_MODULES = ("fastapi", "uvicorn", "httpx", "aiohttp")
 PAPER: dict = {}
 PAPER_SOURCE: dict = {}
 MODELS = ("mlp", "gbt")
@@ -141,13 +141,15 @@ def _bodies(config: Config, count: int = 256) -> list[bytes]:
 
 
 async def _load(url: str, model: str, clients: int, duration_s: float, bodies: list[bytes]) -> dict:
-    """``clients`` workers sending back-to-back requests for ``duration_s``: requests,
-    failures, throughput and latency percentiles."""
-    import httpx
+    """``clients`` workers (aiohttp, one keep-alive connection each) sending back-to-back
+    requests for ``duration_s``: requests, failures, throughput and latency percentiles."""
+    import aiohttp
 
     latencies, failures = [], 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=30.0, limits=limits) as client:
+    connector = aiohttp.TCPConnector(limit=clients)
+    timeout = aiohttp.ClientTimeout(total=30.0)
+    headers = {"content-type": "application/json"}
+    async with aiohttp.ClientSession(base_url=url, connector=connector, timeout=timeout) as session:
         end = time.perf_counter() + duration_s
 
         async def worker(w: int):
@@ -156,10 +158,11 @@ async def _load(url: str, model: str, clients: int, duration_s: float, bodies: l
             while time.perf_counter() < end:
                 start = time.perf_counter()
                 try:
-                    reply = await client.post(f"/v2/models/{model}/infer", content=bodies[i % len(bodies)],
-                                              headers={"content-type": "application/json"})
-                    ok = reply.status_code == 200
-                except httpx.HTTPError:
+                    async with session.post(f"/v2/models/{model}/infer", data=bodies[i % len(bodies)],
+                                            headers=headers) as reply:
+                        await reply.read()
+                        ok = reply.status == 200
+                except (aiohttp.ClientError, asyncio.TimeoutError):
                     ok = False
                 latencies.append(time.perf_counter() - start)
                 failures += not ok
@@ -285,7 +288,7 @@ depth {config.depth}, both exported to StableHLO. Client and server share the ma
 ## How to run
 
 ```
-pip install -e '.[deploy,test]'   # fastapi, uvicorn; httpx for the load generator
+pip install -e '.[deploy,test]'   # fastapi, uvicorn; aiohttp (load generator), httpx
 jaxml repro {NAME}                # full
 jaxml repro {NAME} --quick        # a few seconds per level
 ```

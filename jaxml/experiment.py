@@ -58,6 +58,7 @@ EXTRA_OF_MODULE = {
     "fastapi": "deploy",
     "uvicorn": "deploy",
     "httpx": "test",
+    "aiohttp": "test",
     "gymnax": "rl",
     "six": "rl",
     "stable_baselines3": "bench",
