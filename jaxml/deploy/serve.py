@@ -44,6 +44,7 @@ Not here yet: server-sent-event streaming (no language model is exported yet).
 """
 
 import asyncio
+import bisect
 import json
 import math
 import time
@@ -206,44 +207,54 @@ def _padded_call(model: ServedModel, x: np.ndarray, buckets: tuple[int, ...]) ->
     return out[: x.shape[0]].astype(model.output_dtype, copy=False)
 
 
+class Histogram:
+    """A Prometheus histogram per model label in constant memory: per-bucket counts (value
+    ≤ bound, the last bucket +Inf), the sum and the count of the observations."""
+
+    def __init__(self, name: str, help_text: str, bounds: Sequence[float]):
+        self.name, self.help_text, self.bounds = name, help_text, tuple(float(b) for b in bounds)
+        self.counts: dict[str, np.ndarray] = {}
+        self.sums: dict[str, float] = defaultdict(float)
+
+    def observe(self, model: str, value: float) -> None:
+        counts = self.counts.setdefault(model, np.zeros(len(self.bounds) + 1, np.int64))
+        counts[bisect.bisect_left(self.bounds, value)] += 1
+        self.sums[model] += value
+
+    def render(self) -> list[str]:
+        lines = [f"# HELP {self.name} {self.help_text}", f"# TYPE {self.name} histogram"]
+        for model, counts in sorted(self.counts.items()):
+            cumulative = np.cumsum(counts)
+            for bound, c in zip((*(f"{b:g}" for b in self.bounds), "+Inf"), cumulative):
+                lines.append(f'{self.name}_bucket{{model="{model}",le="{bound}"}} {int(c)}')
+            lines.append(f'{self.name}_sum{{model="{model}"}} {self.sums[model]:.9g}')
+            lines.append(f'{self.name}_count{{model="{model}"}} {int(cumulative[-1])}')
+        return lines
+
+
 class Metrics:
-    """Counters and histograms, rendered in the Prometheus text format."""
+    """The server's counters and histograms, rendered in the Prometheus text format."""
 
     def __init__(self, max_batch_size: int):
         self.requests: dict[tuple[str, int], int] = defaultdict(int)
-        self.latency: dict[str, list[float]] = defaultdict(list)
-        self.batch_buckets = batch_buckets(max_batch_size)
-        self.batches: dict[str, list[int]] = defaultdict(list)
+        self.latency = Histogram("jaxml_request_latency_seconds",
+                                 "Time from an infer request reaching the handler to its answer.", LATENCY_BUCKETS_S)
+        self.batch_size = Histogram("jaxml_batch_size", "Rows per model call (before padding).",
+                                    batch_buckets(max_batch_size))
 
     def observe_request(self, model: str, status: int, seconds: float) -> None:
         self.requests[(model, status)] += 1
-        self.latency[model].append(seconds)
+        self.latency.observe(model, seconds)
 
     def observe_batch(self, model: str, rows: int) -> None:
-        self.batches[model].append(rows)
-
-    @staticmethod
-    def _histogram(name: str, values: dict[str, list], bounds: Sequence[float]) -> list[str]:
-        lines = [f"# TYPE {name} histogram"]
-        for model, observed in sorted(values.items()):
-            arr = np.asarray(observed, np.float64)
-            for bound in bounds:
-                lines.append(f'{name}_bucket{{model="{model}",le="{bound:g}"}} {int(np.sum(arr <= bound))}')
-            lines.append(f'{name}_bucket{{model="{model}",le="+Inf"}} {arr.size}')
-            lines.append(f'{name}_sum{{model="{model}"}} {float(arr.sum()):.9g}')
-            lines.append(f'{name}_count{{model="{model}"}} {arr.size}')
-        return lines
+        self.batch_size.observe(model, rows)
 
     def render(self) -> str:
         lines = ["# HELP jaxml_requests_total Inference requests by model and HTTP status.",
                  "# TYPE jaxml_requests_total counter"]
         for (model, status), count in sorted(self.requests.items()):
             lines.append(f'jaxml_requests_total{{model="{model}",code="{status}"}} {count}')
-        lines.append("# HELP jaxml_request_latency_seconds Time from a parsed request to its answer.")
-        lines += self._histogram("jaxml_request_latency_seconds", self.latency, LATENCY_BUCKETS_S)
-        lines.append("# HELP jaxml_batch_size Rows per model call (before padding).")
-        lines += self._histogram("jaxml_batch_size", self.batches, self.batch_buckets)
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + self.latency.render() + self.batch_size.render()) + "\n"
 
 
 class MicroBatcher:

@@ -23,7 +23,7 @@ import tritonclient.http as triton
 import uvicorn
 
 from jaxml.deploy.export import export_model, load_model
-from jaxml.deploy.serve import CanarySplit, batch_buckets, make_app, served_model, served_model_from_artifact
+from jaxml.deploy.serve import LATENCY_BUCKETS_S, CanarySplit, Histogram, batch_buckets, make_app, served_model, served_model_from_artifact
 from jaxml.nn.models import MLP
 
 MAX_BATCH, TIMEOUT_S, MAX_BODY = 16, 2.0, 64 * 1024
@@ -194,6 +194,19 @@ def test_concurrent_requests_are_batched_into_bucket_sizes(server):
     assert 'jaxml_requests_total{model="mlp",code="200"}' in text
     assert 'jaxml_batch_size_bucket{model="mlp",le="+Inf"}' in text
     assert "# TYPE jaxml_request_latency_seconds histogram" in text
+
+
+def test_histogram_counts_equal_numpy_and_use_constant_memory():
+    values = np.random.default_rng(0).exponential(0.05, size=5000)
+    hist = Histogram("h", "test", LATENCY_BUCKETS_S)
+    for v in values:
+        hist.observe("m", float(v))
+    assert hist.counts["m"].shape == (len(LATENCY_BUCKETS_S) + 1,)
+    text = "\n".join(hist.render())
+    for bound in LATENCY_BUCKETS_S:
+        assert f'h_bucket{{model="m",le="{bound:g}"}} {int(np.sum(values <= bound))}\n' in text + "\n"
+    assert 'h_count{model="m"} 5000' in text and 'h_bucket{model="m",le="+Inf"} 5000' in text
+    assert float(text.split('h_sum{model="m"} ')[1].split()[0]) == pytest.approx(values.sum(), rel=1e-8)
 
 
 def _malformed(rng, i):
