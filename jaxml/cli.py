@@ -44,11 +44,15 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"jaxml serve: {missing} hold no manifest.json (export a model with "
               "jaxml.deploy.export.export_model)", file=sys.stderr)
         return 2
-    try:
-        from jaxml.deploy.serve import serve
-    except ImportError as err:
-        print(f"jaxml serve: {err}; install the deploy extra: pip install -e \".[deploy]\"", file=sys.stderr)
+    import importlib.util
+
+    missing = [m for m in ("fastapi", "uvicorn") if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"jaxml serve needs {', '.join(missing)}, from jaxml's deploy extra: pip install -e \".[deploy]\"",
+              file=sys.stderr)
         return 2
+    from jaxml.deploy.serve import serve
+
     print(f"[jaxml] serving {len(args.artifacts)} model(s) on http://{args.host}:{args.port}/v2", flush=True)
     serve(args.artifacts, host=args.host, port=args.port, max_batch_size=args.max_batch_size,
           max_delay_ms=args.max_delay_ms, batching=not args.no_batching, timeout_s=args.timeout_s,

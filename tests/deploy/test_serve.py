@@ -357,3 +357,15 @@ def test_bad_configuration_is_refused(artifact, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "jaxml.cli", "serve", str(tmp_path)], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 2 and "manifest.json" in proc.stderr
+
+
+def test_serve_without_the_deploy_extra_names_it(artifact, monkeypatch, capsys):
+    import importlib.util
+
+    from jaxml import cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "uvicorn" else real(name, *a))
+    assert cli.main(["serve", str(artifact)]) == 2
+    err = capsys.readouterr().err
+    assert "needs uvicorn" in err and '".[deploy]"' in err
