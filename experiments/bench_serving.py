@@ -24,7 +24,6 @@ import dataclasses
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,11 +33,12 @@ from pathlib import Path
 import numpy as np
 
 from jaxml.core.validation import check_int
+from jaxml.deploy.serve import free_port, wait_until_ready
 from jaxml.experiment import (Timer, goal_cell, machine_line, main_for, markdown_table, require_modules,
                               save_figure, write_results)
 
 NAME = "bench_serving"
-NEEDED_MODULES = ("fastapi", "uvicorn", "httpx", "aiohttp")
+NEEDED_MODULES = ("fastapi", "uvicorn", "aiohttp")
 PAPER: dict = {}
 PAPER_SOURCE: dict = {}
 MODELS = ("mlp", "gbt")
@@ -98,31 +98,20 @@ def _export_models(config: Config, folder: Path) -> dict[str, Path]:
 
 
 # ------------------------------------------------------------------------------ server and load
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start_server(config: Config, artifacts: dict[str, Path], batching: bool) -> tuple[subprocess.Popen, str]:
-    import httpx
-
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "jaxml.cli", "serve", *map(str, artifacts.values()), "--port", str(port),
            "--max-batch-size", str(config.max_batch_size), "--max-delay-ms", str(config.max_delay_ms)]
     proc = subprocess.Popen(cmd + ([] if batching else ["--no-batching"]), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if httpx.get(f"{url}/v2/health/ready").status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"the server did not become ready: {proc.stderr.read().decode()[-2000:]}")
+    try:
+        wait_until_ready(url, lambda: proc.poll() is None, timeout_s=300,
+                         why=lambda: proc.stderr.read().decode()[-2000:] if proc.poll() is not None else "")
+    except RuntimeError:
+        proc.kill()
+        raise
+    return proc, url
 
 
 def _stop_server(proc: subprocess.Popen) -> None:
@@ -288,7 +277,7 @@ depth {config.depth}, both exported to StableHLO. Client and server share the ma
 ## How to run
 
 ```
-pip install -e '.[deploy,test]'   # fastapi, uvicorn; aiohttp (load generator), httpx
+pip install -e '.[deploy,test]'   # fastapi, uvicorn; aiohttp (load generator)
 jaxml repro {NAME}                # full
 jaxml repro {NAME} --quick        # a few seconds per level
 ```

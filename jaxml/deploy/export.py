@@ -95,18 +95,19 @@ def export_model(path: str | Path, apply_fn: Callable[[Any, jax.Array], jax.Arra
         "manifest_version": MANIFEST_VERSION, "name": str(name),
         "inputs": [{"name": input_name, **_spec(exported.in_avals[-1])}],
         "outputs": [{"name": output_name, **_spec(exported.out_avals[0])}],
-        "platforms": list(exported.platforms), "jax_version": jax.__version__,
-        "jaxml_version": _jaxml_version(),
+        "platforms": list(exported.platforms),
+        **{f"{name}_version": version for name, version in library_versions().items()},
         "sha256": {key: _sha256(folder / file) for key, file in FILES.items()},
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return folder
 
 
-def _jaxml_version() -> str:
+def library_versions() -> dict[str, str]:
+    """``{"jax": …, "jaxml": …}``: the versions an artifact or cached output was made with."""
     import jaxml
 
-    return jaxml.__version__
+    return {"jax": jax.__version__, "jaxml": jaxml.__version__}
 
 
 class LoadedModel(NamedTuple):

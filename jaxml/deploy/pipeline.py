@@ -43,6 +43,8 @@ import numpy as np
 from flax import serialization
 from tqdm.auto import tqdm
 
+from jaxml.deploy.export import library_versions
+
 OUTPUT, LINEAGE = "output.msgpack", "lineage.json"
 
 
@@ -190,16 +192,6 @@ def read_lineage(cache_dir: str | Path, stage: str, key: str) -> dict:
     return json.loads(path.read_text())
 
 
-def _versions() -> dict[str, str]:
-    from importlib import metadata
-
-    try:
-        jaxml_version = metadata.version("jaxml")
-    except metadata.PackageNotFoundError:
-        jaxml_version = "unknown"
-    return {"jaxml": jaxml_version, "jax": jax.__version__}
-
-
 def run_pipeline(stages: Sequence[Stage], cache_dir: str | Path, *, targets: Sequence[str] | None = None,
                  progress: bool | None = None) -> PipelineResult:
     """Run the stages needed for ``targets`` (default: all) in dependency order, each one
@@ -226,7 +218,7 @@ def run_pipeline(stages: Sequence[Stage], cache_dir: str | Path, *, targets: Seq
             lineage = {"stage": stage.name, "key": key, "code_sha256": code_fingerprint(stage.fn),
                        "function": f"{stage.fn.__module__}.{stage.fn.__qualname__}", "config": dict(stage.config),
                        "version": stage.version, "inputs": {name: keys[name] for name in stage.inputs},
-                       "output_sha256": hashlib.sha256(data).hexdigest(), "seconds": seconds, **_versions()}
+                       "output_sha256": hashlib.sha256(data).hexdigest(), "seconds": seconds, **library_versions()}
             _write_atomic(folder / LINEAGE, json.dumps(lineage, indent=1).encode())
         outputs[stage.name] = _read_output(folder)
         runs.append(StageRun(stage.name, key, cached, time.perf_counter() - start))

@@ -47,7 +47,10 @@ import asyncio
 import bisect
 import json
 import math
+import socket
 import time
+import urllib.error
+import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -559,3 +562,27 @@ def serve(artifacts: Sequence[str | Path], *, host: str = "127.0.0.1", port: int
     models = [served_model_from_artifact(path) for path in artifacts]
     uvicorn.run(make_app(models, **app_options), host=host, port=port, log_level="warning",
                 timeout_graceful_shutdown=graceful_timeout_s)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that nothing listens on right now (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_until_ready(url: str, alive: Callable[[], bool], *, timeout_s: float = 120.0,
+                     why: Callable[[], str] = lambda: "") -> None:
+    """Poll ``{url}/v2/health/ready`` until it answers 200; raise ``RuntimeError`` (with
+    ``why()`` appended) when ``alive()`` turns false (the server died) or after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and alive():
+        try:
+            with urllib.request.urlopen(f"{url}/v2/health/ready", timeout=5) as reply:
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    state = "is not running" if not alive() else f"was not ready after {timeout_s:g} s"
+    raise RuntimeError(f"the server at {url} {state}: {why()}")

@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,17 +22,11 @@ import tritonclient.http as triton
 import uvicorn
 
 from jaxml.deploy.export import export_model, load_model
-from jaxml.deploy.serve import LATENCY_BUCKETS_S, CanarySplit, Histogram, batch_buckets, make_app, served_model, served_model_from_artifact
+from jaxml.deploy.serve import LATENCY_BUCKETS_S, CanarySplit, Histogram, batch_buckets, make_app, free_port, served_model, served_model_from_artifact, wait_until_ready
 from jaxml.nn.models import MLP
 
 MAX_BATCH, TIMEOUT_S, MAX_BODY = 16, 2.0, 64 * 1024
 SLOW_SENTINEL = 999.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _Recorder:
@@ -73,29 +66,17 @@ def server(artifact):
 @contextlib.contextmanager
 def _running(app):
     """``(url, port)`` of ``app`` served by uvicorn on a free loopback port in a thread."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_ready(url, thread.is_alive, lambda: "its thread ended (startup failed)")
+        wait_until_ready(url, thread.is_alive, why=lambda: "its thread ended (startup failed)")
         yield url, port
     finally:
         server.should_exit = True
         thread.join(timeout=30)
-
-
-def _wait_until_ready(url: str, alive, what: str) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and alive():
-        try:
-            if httpx.get(f"{url}/v2/health/ready").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the server did not become ready: {what()}")
 
 
 def _body(x, name="input", datatype="FP32", **extra):
@@ -260,13 +241,14 @@ def test_fuzz_of_malformed_requests_gets_4xx_and_the_server_keeps_serving(server
 
 
 def test_sigterm_drains_the_request_in_flight(artifact):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "jaxml.cli", "serve", str(artifact), "--port", str(port),
                              "--max-delay-ms", "1500"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_until_ready(url, lambda: proc.poll() is None, lambda: proc.stderr.read().decode()[-2000:])
+        wait_until_ready(url, lambda: proc.poll() is None, 
+                         why=lambda: proc.stderr.read().decode()[-2000:] if proc.poll() is not None else "")
         x = _x(2, seed=11)
         reply = {}
         sender = threading.Thread(target=lambda: reply.update(r=httpx.post(f"{url}/v2/models/mlp/infer",
