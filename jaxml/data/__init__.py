@@ -12,6 +12,7 @@ from jaxml.data.synthetic import (
     make_spirals,
     sample_density2d,
 )
+from jaxml.data.transactions import TransactionStream, make_transaction_stream, transaction_log_odds
 
 __all__ = [
     "batches",
@@ -30,4 +31,7 @@ __all__ = [
     "make_regression",
     "make_spirals",
     "sample_density2d",
+    "TransactionStream",
+    "make_transaction_stream",
+    "transaction_log_odds",
 ]

@@ -45,9 +45,11 @@ Not here yet: server-sent-event streaming (no language model is exported yet).
 
 import asyncio
 import bisect
+import contextlib
 import json
 import math
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -586,3 +588,22 @@ def wait_until_ready(url: str, alive: Callable[[], bool], *, timeout_s: float = 
         time.sleep(0.1)
     state = "is not running" if not alive() else f"was not ready after {timeout_s:g} s"
     raise RuntimeError(f"the server at {url} {state}: {why()}")
+
+
+@contextlib.contextmanager
+def serve_in_thread(app, *, host: str = "127.0.0.1", port: int | None = None):
+    """Serve ``app`` with uvicorn in a background thread of this process; yield its URL once
+    it is ready, and shut it down (draining requests in flight) on leaving the block."""
+    import uvicorn
+
+    port = free_port(host) if port is None else port
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://{host}:{port}"
+    try:
+        wait_until_ready(url, thread.is_alive, why=lambda: "its thread ended (startup failed)")
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -4,7 +4,6 @@ tritonclient's HTTP client): answers equal the Python function; health, metadata
 and a graceful drain on SIGTERM."""
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -19,10 +18,10 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 import tritonclient.http as triton
-import uvicorn
 
 from jaxml.deploy.export import export_model, load_model
-from jaxml.deploy.serve import LATENCY_BUCKETS_S, CanarySplit, Histogram, batch_buckets, make_app, free_port, served_model, served_model_from_artifact, wait_until_ready
+from jaxml.deploy.serve import (LATENCY_BUCKETS_S, CanarySplit, Histogram, batch_buckets, free_port, make_app,
+                                serve_in_thread, served_model, served_model_from_artifact, wait_until_ready)
 from jaxml.nn.models import MLP
 
 MAX_BATCH, TIMEOUT_S, MAX_BODY = 16, 2.0, 64 * 1024
@@ -59,24 +58,8 @@ def server(artifact):
               served_model("mlp", v2, input_shape=(4,), output_shape=(3,), version="2"),
               served_model("slow", _Recorder(lambda x: x[:, :1] * 0.0), input_shape=(4,), output_shape=(1,))]
     app = make_app(models, max_batch_size=MAX_BATCH, max_delay_ms=20.0, timeout_s=TIMEOUT_S, max_body_bytes=MAX_BODY)
-    with _running(app) as (url, port):
-        yield {"url": url, "port": port, "reference": reference, "v2": v2, "app": app}
-
-
-@contextlib.contextmanager
-def _running(app):
-    """``(url, port)`` of ``app`` served by uvicorn on a free loopback port in a thread."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(url, thread.is_alive, why=lambda: "its thread ended (startup failed)")
-        yield url, port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serve_in_thread(app) as url:
+        yield {"url": url, "reference": reference, "v2": v2, "app": app}
 
 
 def _body(x, name="input", datatype="FP32", **extra):
@@ -120,7 +103,7 @@ def test_infer_equals_the_exported_function(server, n):
 
 
 def test_tritonclient_speaks_to_the_server(server):
-    client = triton.InferenceServerClient(url=f"127.0.0.1:{server['port']}")
+    client = triton.InferenceServerClient(url=server["url"].removeprefix("http://"))
     assert client.is_server_live() and client.is_server_ready() and client.is_model_ready("mlp", "1")
     assert client.get_model_metadata("mlp", "1")["inputs"][0]["shape"] == [-1, 4]
     x = _x(7, seed=3)
@@ -294,7 +277,7 @@ def _traffic(url, n):
 
 
 def test_a_failing_canary_is_rolled_back_and_traffic_returns_to_stable():
-    with _running(_canary_app(canary_rate=0.3)) as (url, _):
+    with serve_in_thread(_canary_app(canary_rate=0.3)) as url:
         replies = _traffic(url, 300)
         state = httpx.get(f"{url}/v2/models/m/canary").json()
         assert state["state"] == "rolled_back" and "error rate" in state["reason"]
@@ -305,7 +288,7 @@ def test_a_failing_canary_is_rolled_back_and_traffic_returns_to_stable():
 
 
 def test_a_good_canary_gets_its_share_and_is_promoted():
-    with _running(_canary_app(canary_rate=0.02)) as (url, _):
+    with serve_in_thread(_canary_app(canary_rate=0.02)) as url:
         _traffic(url, 600)
         state = httpx.get(f"{url}/v2/models/m/canary").json()
         assert state["state"] == "promoted" and state["looks"] == 5
@@ -316,7 +299,7 @@ def test_a_good_canary_gets_its_share_and_is_promoted():
 
 
 def test_a_slow_canary_is_rolled_back_for_latency():
-    with _running(_canary_app(canary_rate=0.0, canary_delay_s=0.03)) as (url, _):
+    with serve_in_thread(_canary_app(canary_rate=0.0, canary_delay_s=0.03)) as url:
         _traffic(url, 120)
         state = httpx.get(f"{url}/v2/models/m/canary").json()
         assert state["state"] == "rolled_back" and "latency" in state["reason"]
