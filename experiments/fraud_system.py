@@ -14,7 +14,10 @@ Per seed, on :func:`jaxml.data.transactions.make_transaction_stream` (fraud rate
 3. **Drift monitoring** on every window of ``window_events`` served events, without labels:
    a Kolmogorov–Smirnov test of each feature and of the served score against the
    validation window (:func:`jaxml.deploy.monitor.ks_drift`); the alarm fires on the first window whose
-   smallest p-value is ≤ ``alpha`` / (features + 1) (Bonferroni).
+   smallest p-value is ≤ ``alpha`` / (features + 1) (Bonferroni). Only the first alarm acts;
+   the reference is not re-baselined after the rollout, so later windows compare version
+   2's scores with version 1's and the statistic saturates (p-values are drawn clipped at
+   1e-300).
 4. **Retraining** of version 2 on the ``retrain_events`` events after the alarm, once their
    labels have arrived ``label_delay_events`` later; export, and a **canary rollout**
    (:class:`jaxml.deploy.serve.CanarySplit`: a fraction ``canary_fraction`` of the traffic,
@@ -468,7 +471,8 @@ StableHLO and served over HTTP (KServe v2, micro-batching, {config.clients} clie
 request); a KS drift monitor on every {config.window_events:,} served events raises the alarm, version 2 is retrained on
 the {config.retrain_events:,} events after it (labels {config.label_delay_events:,} events late) and rolled out as a
 canary ({100 * config.canary_fraction:g}% of traffic); a deliberately failing version 3
-({100 * config.bad_error_rate:g}% of calls fail) goes through the same rollout.
+({100 * config.bad_error_rate:g}% of calls fail) goes through the same rollout. Only the monitor's first alarm acts: it
+keeps version 1's reference after the rollout, so its statistic in the figure saturates once version 2 serves.
 
 Without retraining, version 1's PR-AUC falls from {mt['pr_auc/before_drift']:.3f} before the drift to
 {mt['pr_auc/after_drift_no_retrain']:.3f} after it; the retrained version 2 reaches {mt['pr_auc/after_retrain']:.3f} on
