@@ -111,7 +111,7 @@ class Config:
     def quick(cls) -> "Config":
         return cls(seeds=1, n_events=40_000, train_events=10_000, drift_at=20_500, window_events=2_560,
                    retrain_events=6_000, label_delay_events=500, tick_events=64, max_batch_size=64, trees=30,
-                   canary_check_every=10, canary_max_looks=3)
+                   canary_check_every=10, canary_max_looks=3, bad_error_rate=0.3)
 
 
 # ------------------------------------------------------------------------------ models
