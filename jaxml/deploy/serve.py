@@ -36,7 +36,10 @@ traffic to the stable version) when the one-sided two-proportion z-test of "the 
 errs more" (:func:`jaxml.deploy.monitor.canary_pvalue`; errors are 5xx answers) has
 p ≤ α / ``max_looks`` (Bonferroni over the looks, so a canary as good as the stable model
 is rolled back with probability ≤ α) or when the canary's p99 latency exceeds
-``max_latency_ratio`` × the stable one's; after ``max_looks`` looks without either it is
+``max_latency_ratio`` × the stable one's *and* the one-sided Mann–Whitney test of "the
+canary is slower" (:func:`jaxml.deploy.monitor.slower_pvalue`) has p ≤ α / ``max_looks``
+(a p99 over a few dozen requests is their slowest one, so one stalled request would
+otherwise roll back a good canary on a busy machine); after ``max_looks`` looks without either it is
 promoted (all unversioned traffic to the canary). ``GET /v2/models/{name}/canary`` shows
 the state, counts and the reason of a rollback.
 
@@ -159,7 +162,7 @@ class _Canary:
             self._look()
 
     def _look(self) -> None:
-        from jaxml.deploy.monitor import canary_pvalue
+        from jaxml.deploy.monitor import canary_pvalue, slower_pvalue
 
         self.looks += 1
         stable, canary = (np.asarray(self.outcomes[v], np.float64).reshape(-1, 2)
@@ -168,10 +171,12 @@ class _Canary:
             return
         p = canary_pvalue(int(stable[:, 0].sum()), stable.shape[0], int(canary[:, 0].sum()), canary.shape[0])
         p99 = [float(np.quantile(a[:, 1], 0.99)) for a in (stable, canary)]
-        if p <= self.split.alpha / self.split.max_looks:
+        level = self.split.alpha / self.split.max_looks
+        slower = p99[1] > self.split.max_latency_ratio * p99[0] and slower_pvalue(stable[:, 1], canary[:, 1]) <= level
+        if p <= level:
             self.state, self.reason = "rolled_back", (f"error rate {canary[:, 0].mean():.3f} vs stable "
                                                       f"{stable[:, 0].mean():.3f} (one-sided p = {p:.2g})")
-        elif p99[1] > self.split.max_latency_ratio * p99[0]:
+        elif slower:
             self.state, self.reason = "rolled_back", (f"p99 latency {1000 * p99[1]:.1f} ms vs stable "
                                                       f"{1000 * p99[0]:.1f} ms")
         elif self.looks >= self.split.max_looks:

@@ -147,6 +147,19 @@ def test_cusum_equals_a_loop_and_its_run_lengths_match_siegmund():
     assert delay.mean() == pytest.approx(cusum_average_run_length(0.5, 5.0, shift=1.0), rel=0.1)  # ≈ 10.3
 
 
+@pytest.mark.parametrize("rounding", [None, 3])
+def test_slower_pvalue_equals_scipys_mann_whitney(rounding):
+    from jaxml.deploy.monitor import slower_pvalue
+
+    rng = np.random.default_rng(0)
+    stable, canary = rng.lognormal(0.0, 0.5, 300), rng.lognormal(0.15, 0.5, 40)
+    if rounding is not None:  # many ties: the tie correction matters
+        stable, canary = np.round(stable, 1), np.round(canary, 1)
+    expected = stats.mannwhitneyu(canary, stable, alternative="greater", method="asymptotic").pvalue
+    np.testing.assert_allclose(slower_pvalue(stable, canary), expected, rtol=1e-10)
+    assert slower_pvalue(stable, []) == 1.0 and slower_pvalue(np.ones(5), np.ones(3)) == 1.0
+
+
 def test_canary_rolls_back_a_worse_model_and_rarely_a_good_one():
     from jaxml.deploy.monitor import canary_rollout
 

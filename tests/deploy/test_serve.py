@@ -291,18 +291,30 @@ def test_a_good_canary_gets_its_share_and_is_promoted():
     with serve_in_thread(_canary_app(canary_rate=0.02)) as url:
         _traffic(url, 600)
         state = httpx.get(f"{url}/v2/models/m/canary").json()
-        assert state["state"] == "promoted" and state["looks"] == 5
+        assert state["state"] == "promoted" and state["looks"] == 5, state
         n_stable, n_canary = state["counts"]["1"]["requests"], state["counts"]["2"]["requests"]
         low, high = scipy_stats.binom.ppf([0.0005, 0.9995], n_stable + n_canary, 0.5)
         assert low <= n_canary <= high  # the configured share (99.9% band)
         assert all(r.json()["model_version"] == "2" for r in _traffic(url, 10))
 
 
+def test_one_stalled_request_does_not_roll_back_a_canary():
+    from jaxml.deploy.serve import _Canary
+
+    canary = _Canary(CanarySplit("m", "1", "2", fraction=0.5, check_every=40, max_looks=1))
+    rng = np.random.default_rng(0)
+    for seconds in rng.uniform(0.001, 0.002, 40):
+        canary.record("1", False, seconds)
+    for seconds in [*rng.uniform(0.001, 0.002, 39), 0.5]:  # its p99 is 100× the stable one's
+        canary.record("2", False, seconds)
+    assert canary.state == "promoted", canary.summary()
+
+
 def test_a_slow_canary_is_rolled_back_for_latency():
     with serve_in_thread(_canary_app(canary_rate=0.0, canary_delay_s=0.03)) as url:
         _traffic(url, 120)
         state = httpx.get(f"{url}/v2/models/m/canary").json()
-        assert state["state"] == "rolled_back" and "latency" in state["reason"]
+        assert state["state"] == "rolled_back" and "latency" in state["reason"], state
 
 
 def test_bad_configuration_is_refused(artifact, tmp_path):

@@ -25,7 +25,8 @@ def test_fraud_system_quick_run_end_to_end(quick_run):
         assert m[name] == pytest.approx(np.mean(values), rel=1e-6, nan_ok=True)
     assert m["batch_vs_realtime_max_abs_diff"] <= 1e-6 and m["failed_requests"] == 0
     assert m["canary_rolled_back"] == 1 and seed0["canary_v3"]["counts"]["3"]["errors"] > 0
-    # version 2 never errs; a loaded machine may still roll it back for latency (p99 > 3× stable)
+    # version 2 never errs; it may still be rolled back if it is really slower here (p99 > 3× stable and a
+    # significant Mann–Whitney test), which a loaded machine can make happen
     v2 = seed0["canary_v2"]
     assert v2["counts"]["2"]["errors"] == 0
     assert v2["state"] == "promoted" or (v2["state"] == "rolled_back" and "latency" in v2["reason"]), v2
