@@ -679,6 +679,38 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('jaxml.theory.mean_field:make_apply', 'jaxml.theory.mean_field:learning_rate', 'jaxml.theory.mean_field:train', 'jaxml.theory.mean_field:width_sweep', 'jaxml.theory.mean_field:weight_change', 'jaxml.math.transport:wasserstein_1d', 'jaxml.math.transport:sliced_wasserstein', 'jaxml.experiments.mean_field:run'),
         ('tests/theory/test_mean_field.py::test_mean_field_with_sqrt_n_output_weights_is_the_ntk_net', 'tests/theory/test_mean_field.py::test_first_step_function_change_is_width_independent', 'tests/theory/test_mean_field.py::test_train_matches_hand_derived_gradient_descent', 'tests/theory/test_mean_field.py::test_width_sweep_equals_per_seed_training', 'tests/theory/test_mean_field.py::test_w2_1d_equal_sizes_matches_assignment', 'tests/theory/test_mean_field.py::test_sliced_w2_properties', 'tests/theory/test_mean_field.py::test_bad_input_raises', 'tests/experiments/test_mean_field.py::test_mean_field_quick_run_end_to_end'),
     ),
+    "D.core.1": (
+        ('jaxml.nn.backprop:init_mlp', 'jaxml.nn.backprop:mlp_forward', 'jaxml.nn.backprop:mlp_backward',
+         'jaxml.nn.backprop:mlp_loss_and_grads'),
+        ('tests/nn/test_backprop.py::test_hand_backprop_equals_jax_grad_in_float64[0.0-tanh]',
+         'tests/nn/test_backprop.py::test_hand_backprop_equals_jax_grad_in_float64[0.2-relu]',
+         'tests/nn/test_backprop.py::test_backward_of_any_upstream_gradient_is_the_vector_jacobian_product',
+         'tests/nn/test_backprop.py::test_bad_input_is_refused'),
+    ),
+    "D.core.2": (
+        ('jaxml.nn.init:glorot_normal', 'jaxml.nn.init:glorot_uniform', 'jaxml.nn.init:he_normal',
+         'jaxml.nn.init:he_uniform', 'jaxml.nn.init:lecun_normal', 'jaxml.nn.init:naive_normal',
+         'jaxml.nn.init:orthogonal', 'jaxml.nn.init:fans', 'jaxml.nn.init:activation_std_per_layer'),
+        ('tests/nn/test_init.py::test_samples_follow_the_formula[glorot_normal]',
+         'tests/nn/test_init.py::test_samples_follow_the_formula[he_uniform]',
+         'tests/nn/test_init.py::test_orthogonal_is_haar_distributed',
+         'tests/nn/test_init.py::test_relu_variance_propagation_follows_the_theory',
+         'tests/nn/test_init.py::test_orthogonal_linear_layers_preserve_norms_exactly_and_naive_tanh_saturates',
+         'tests/nn/test_backprop.py::test_constant_init_keeps_hidden_units_identical_random_init_breaks_the_symmetry'),
+    ),
+    "D.core.3": (
+        ('jaxml.nn.activations:get_activation', 'jaxml.nn.losses:softmax_cross_entropy',
+         'jaxml.nn.losses:sigmoid_focal_loss', 'jaxml.nn.losses:softmax_focal_loss', 'jaxml.nn.losses:huber_loss',
+         'jaxml.nn.losses:hinge_loss', 'jaxml.nn.losses:multiclass_hinge_loss', 'jaxml.nn.losses:contrastive_loss',
+         'jaxml.nn.losses:triplet_margin_loss', 'jaxml.nn.losses:kl_divergence'),
+        ('tests/nn/test_activations.py::test_activation_and_its_closed_form_derivative[gelu]',
+         'tests/nn/test_losses.py::test_cross_entropy_with_label_smoothing_equals_optax_and_the_formula[0.1]',
+         'tests/nn/test_losses.py::test_sigmoid_focal_loss_equals_optax[2.0-0.25]',
+         'tests/nn/test_losses.py::test_hinge_losses_equal_optax_and_crammer_singer_by_loop',
+         'tests/nn/test_losses.py::test_contrastive_and_triplet_losses_equal_their_formulas',
+         'tests/nn/test_losses.py::test_kl_divergence_equals_scipy_and_handles_zero_probabilities',
+         'tests/nn/test_losses.py::test_bad_input_names_the_argument'),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(
