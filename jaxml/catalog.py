@@ -711,6 +711,15 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          'tests/nn/test_losses.py::test_kl_divergence_equals_scipy_and_handles_zero_probabilities',
          'tests/nn/test_losses.py::test_bad_input_names_the_argument'),
     ),
+    "D.cnn.1": (
+        ('jaxml.nn.conv:conv_output_size', 'jaxml.nn.conv:conv_transpose_output_size', 'jaxml.nn.conv:conv_direct',
+         'jaxml.nn.conv:conv_transpose_direct'),
+        ('tests/nn/test_conv.py::test_direct_convolution_equals_xla[spatial2-window2-4-6-stride2-padding2-dilation2-2]',
+         'tests/nn/test_conv.py::test_direct_convolution_equals_xla[spatial3-window3-6-6-3-2-1-6]',
+         'tests/nn/test_conv.py::test_transposed_convolution_is_the_adjoint[spatial2-window2-4-6-stride2-padding2-dilation2-2]',
+         'tests/nn/test_conv.py::test_output_sizes_equal_the_shapes_xla_produces[32-3-1-2-2]',
+         'tests/nn/test_conv.py::test_bad_input_gets_clear_errors'),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(
