@@ -64,12 +64,18 @@ class Trainer(NamedTuple):
 
 
 def make_trainer(model: nn.Module, tx: optax.GradientTransformation, *, batch_size: int,
-                 task: str = "classification", loss_fn=None) -> Trainer:
-    """Assemble the pure training functions for ``model`` and optimiser ``tx``."""
+                 task: str = "classification", loss_fn=None, accumulation_steps: int = 1) -> Trainer:
+    """Assemble the pure training functions for ``model`` and optimiser ``tx``. With
+    ``accumulation_steps`` = k, every step of ``batch_size`` examples accumulates the
+    gradient over k micro-batches of ``batch_size // k`` (same update as the large batch,
+    a k-th of the activation memory)."""
     check_option(task, "task", TASKS)
     check_int(batch_size, "batch_size", minimum=1)
+    accumulation_steps = check_int(accumulation_steps, "accumulation_steps", minimum=1)
+    if batch_size % accumulation_steps:
+        raise ValueError(f"batch_size ({batch_size}) must be a multiple of accumulation_steps ({accumulation_steps})")
     loss_fn = default_loss(task) if loss_fn is None else loss_fn
-    step = functools.partial(train_step, model, tx, loss_fn, task)
+    step = functools.partial(train_step, model, tx, loss_fn, task, accumulation_steps=accumulation_steps)
     evaluate_fn = functools.partial(evaluate, model, loss_fn, task)
 
     def init(key, sample_x):
@@ -134,7 +140,7 @@ def _check_labels_fit_outputs(model, train, eval) -> None:
 
 
 def _fit(keys, model, tx, train, eval, *, epochs, batch_size, task, loss_fn, chunk_epochs,
-         checkpoint_dir, progress, vmapped: bool) -> FitResult:
+         checkpoint_dir, progress, vmapped: bool, accumulation_steps: int = 1) -> FitResult:
     check_option(task, "task", TASKS)
     check_int(epochs, "epochs", minimum=1)
     check_int(batch_size, "batch_size", minimum=1)
@@ -148,7 +154,8 @@ def _fit(keys, model, tx, train, eval, *, epochs, batch_size, task, loss_fn, chu
             f"({train[0].shape[0]})")
     chunk = check_int(chunk_epochs or max(1, epochs // 20), "chunk_epochs", minimum=1)
 
-    trainer = make_trainer(model, tx, batch_size=batch_size, task=task, loss_fn=loss_fn)
+    trainer = make_trainer(model, tx, batch_size=batch_size, task=task, loss_fn=loss_fn,
+                           accumulation_steps=accumulation_steps)
     init = trainer.init
     run = trainer.run_epochs
     if vmapped:
@@ -184,7 +191,7 @@ def _fit(keys, model, tx, train, eval, *, epochs, batch_size, task, loss_fn, chu
 def fit(key, model: nn.Module, tx: optax.GradientTransformation, train, eval=None, *,
         epochs: int, batch_size: int, task: str = "classification", loss_fn=None,
         chunk_epochs: int | None = None, checkpoint_dir: str | Path | None = None,
-        progress: bool | None = None) -> FitResult:
+        progress: bool | None = None, accumulation_steps: int = 1) -> FitResult:
     """Train one model.
 
     Args:
@@ -199,19 +206,22 @@ def fit(key, model: nn.Module, tx: optax.GradientTransformation, train, eval=Non
       chunk_epochs: epochs per jitted call (progress and checkpoint granularity).
       checkpoint_dir: save after every chunk and resume from the latest checkpoint.
       progress: show a tqdm bar (``None``: only on a terminal).
+      accumulation_steps: split every batch into this many micro-batches and accumulate
+        their gradients before the update (:func:`make_trainer`).
 
     Returns:
       ``FitResult(state, history)``.
     """
     return _fit(as_key(key), model, tx, train, eval, epochs=epochs, batch_size=batch_size,
                 task=task, loss_fn=loss_fn, chunk_epochs=chunk_epochs,
-                checkpoint_dir=checkpoint_dir, progress=progress, vmapped=False)
+                checkpoint_dir=checkpoint_dir, progress=progress, vmapped=False,
+                accumulation_steps=accumulation_steps)
 
 
 def fit_seeds(keys, model: nn.Module, tx: optax.GradientTransformation, train, eval=None, *,
               epochs: int, batch_size: int, task: str = "classification", loss_fn=None,
               chunk_epochs: int | None = None, checkpoint_dir: str | Path | None = None,
-              progress: bool | None = None) -> FitResult:
+              progress: bool | None = None, accumulation_steps: int = 1) -> FitResult:
     """Train ``len(keys)`` models at once, ``jax.vmap``-ed over the keys.
 
     Same arguments as :func:`fit` except ``keys``: a stack of keys (e.g.
@@ -223,4 +233,4 @@ def fit_seeds(keys, model: nn.Module, tx: optax.GradientTransformation, train, e
         raise ValueError(f"keys must be a stack of keys with shape (n_seeds, 2), got {keys.shape}")
     return _fit(keys, model, tx, train, eval, epochs=epochs, batch_size=batch_size, task=task,
                 loss_fn=loss_fn, chunk_epochs=chunk_epochs, checkpoint_dir=checkpoint_dir,
-                progress=progress, vmapped=True)
+                progress=progress, vmapped=True, accumulation_steps=accumulation_steps)

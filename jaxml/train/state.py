@@ -92,18 +92,52 @@ def batch_metrics(outputs: jax.Array, y: jax.Array, loss: jax.Array, task: str) 
     return metrics
 
 
-def train_step(model: nn.Module, tx: optax.GradientTransformation, loss_fn, task: str,
-               state: TrainState, batch: tuple[jax.Array, jax.Array],
-               key: jax.Array) -> tuple[TrainState, dict]:
-    """One gradient step on ``batch = (x, y)``; returns the new state and batch metrics."""
-    x, y = batch
-
+def _loss_and_grads(model: nn.Module, loss_fn, state: TrainState, x: jax.Array, y: jax.Array, key: jax.Array):
     def objective(params):
         outputs, model_state = apply_model(model, state, x, train=True, key=key, params=params)
         return loss_fn(outputs, y), (outputs, model_state)
 
-    (loss, (outputs, model_state)), grads = jax.value_and_grad(objective, has_aux=True)(
-        state.params)
+    return jax.value_and_grad(objective, has_aux=True)(state.params)
+
+
+def _accumulated_loss_and_grads(model: nn.Module, loss_fn, state: TrainState, x: jax.Array, y: jax.Array,
+                                key: jax.Array, steps: int):
+    """The batch split into ``steps`` equal micro-batches, run one after another (a
+    ``lax.scan``, so only one micro-batch's activations are alive at a time): the mean of
+    their losses and gradients, which for a mean loss is the whole batch's. Model state
+    (BatchNorm statistics) is threaded through the micro-batches; micro-batch j draws its
+    dropout from ``fold_in(key, j)``."""
+    if x.shape[0] % steps:
+        raise ValueError(f"the batch ({x.shape[0]} examples) must split into accumulation_steps={steps} "
+                         "equal micro-batches")
+    micro = lambda a: a.reshape(steps, a.shape[0] // steps, *a.shape[1:])  # noqa: E731
+
+    def body(carry, inputs):
+        grad_sum, model_state = carry
+        j, xm, ym = inputs
+        (loss, (outputs, model_state)), grads = _loss_and_grads(
+            model, loss_fn, state.replace(model_state=model_state), xm, ym, jax.random.fold_in(key, j))
+        return (jax.tree.map(jnp.add, grad_sum, grads), model_state), (loss, outputs)
+
+    zeros = jax.tree.map(jnp.zeros_like, state.params)
+    (grad_sum, model_state), (losses, outputs) = jax.lax.scan(
+        body, (zeros, state.model_state), (jnp.arange(steps), micro(x), micro(y)))
+    grads = jax.tree.map(lambda g: g / steps, grad_sum)
+    return (losses.mean(), (outputs.reshape(x.shape[0], *outputs.shape[2:]), model_state)), grads
+
+
+def train_step(model: nn.Module, tx: optax.GradientTransformation, loss_fn, task: str,
+               state: TrainState, batch: tuple[jax.Array, jax.Array],
+               key: jax.Array, accumulation_steps: int = 1) -> tuple[TrainState, dict]:
+    """One gradient step on ``batch = (x, y)``; returns the new state and batch metrics.
+    With ``accumulation_steps`` = k > 1 the gradient is accumulated over k micro-batches
+    (:func:`_accumulated_loss_and_grads`) before the one update."""
+    x, y = batch
+    if accumulation_steps == 1:
+        (loss, (outputs, model_state)), grads = _loss_and_grads(model, loss_fn, state, x, y, key)
+    else:
+        (loss, (outputs, model_state)), grads = _accumulated_loss_and_grads(
+            model, loss_fn, state, x, y, key, accumulation_steps)
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     new_state = state.replace(params=params, opt_state=opt_state, model_state=model_state,

@@ -142,3 +142,27 @@ def test_bad_input_errors(classification_data, kwargs, error, match):
     with pytest.raises(ValueError, match="keys must be a stack of keys"):
         fit_seeds(jax.random.PRNGKey(0), Linear(3), optax.sgd(0.1), classification_data,
                   epochs=1, batch_size=10)
+
+
+def test_gradient_accumulation_equals_the_large_batch_and_optax_multisteps(classification_data):
+    """k micro-batches accumulated = one step on the whole batch (same permutation of the
+    data, so the large batch is the k micro-batches in a row) = optax.MultiSteps over k
+    consecutive micro-batch steps."""
+    seen = []
+
+    def loss_fn(outputs, y):  # records the batch size each traced loss sees
+        seen.append(outputs.shape[0])
+        return cross_entropy_loss(outputs, y)
+
+    model, tx = MLP((16,), 3), optax.adam(0.01)
+    large = fit(0, model, tx, classification_data, epochs=3, batch_size=60, loss_fn=loss_fn)
+    accumulated = fit(0, model, tx, classification_data, epochs=3, batch_size=60, loss_fn=loss_fn,
+                      accumulation_steps=4)
+    assert 15 in seen  # the accumulated run really computed micro-batch losses
+    multisteps = fit(0, model, optax.MultiSteps(tx, every_k_schedule=4), classification_data, epochs=3,
+                     batch_size=15)
+    for ours, big, multi in zip(*(jax.tree.leaves(r.state.params) for r in (accumulated, large, multisteps))):
+        np.testing.assert_allclose(ours, big, rtol=1e-4, atol=2e-6)
+        np.testing.assert_allclose(ours, multi, rtol=1e-4, atol=2e-6)
+    with pytest.raises(ValueError, match="batch_size \\(60\\) must be a multiple of accumulation_steps \\(7\\)"):
+        fit(0, model, tx, classification_data, epochs=1, batch_size=60, accumulation_steps=7)
