@@ -738,6 +738,17 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('tests/nn/test_remat.py::test_checkpointing_cuts_the_compiled_steps_scratch_memory_at_least_threefold',
          'tests/nn/test_remat.py::test_checkpointed_gradients_are_the_same'),
     ),
+    "D.core.4": (
+        ('jaxml.nn.norms:BatchNorm', 'jaxml.nn.norms:LayerNorm', 'jaxml.nn.norms:Dropout',
+         'jaxml.nn.norms:early_stopping', 'jaxml.train.optim:adam'),
+        ('tests/nn/test_norms.py::test_batchnorm_equals_flax_in_training_and_evaluation[conv]',
+         'tests/nn/test_norms.py::test_batchnorm_formula_and_eval_independent_of_the_batch',
+         'tests/nn/test_norms.py::test_layernorm_equals_flax_and_the_formula',
+         'tests/nn/test_norms.py::test_dropout_equals_flax_keeps_the_mean_and_is_off_in_evaluation',
+         'tests/nn/test_norms.py::test_early_stopping_equals_the_loop_and_vmaps_over_seeds[5-0.02]',
+         'tests/nn/test_norms.py::test_bad_settings_are_refused',
+         'tests/train/test_optim.py::test_coupled_and_decoupled_decay_agree_under_sgd_and_differ_under_adam'),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(
