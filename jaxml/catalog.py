@@ -749,6 +749,15 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          'tests/nn/test_norms.py::test_bad_settings_are_refused',
          'tests/train/test_optim.py::test_coupled_and_decoupled_decay_agree_under_sgd_and_differ_under_adam'),
     ),
+    "D.int.1": (
+        ('jaxml.nn.attribution:saliency', 'jaxml.nn.attribution:gradient_times_input',
+         'jaxml.nn.attribution:smoothgrad', 'jaxml.nn.attribution:integrated_gradients'),
+        ('tests/nn/test_attribution.py::test_saliency_equals_the_analytic_gradient',
+         'tests/nn/test_attribution.py::test_integrated_gradients_closed_forms',
+         'tests/nn/test_attribution.py::test_integrated_gradients_completeness_within_one_percent_on_an_mlp',
+         'tests/nn/test_attribution.py::test_smoothgrad_of_a_sine_is_the_damped_cosine',
+         'tests/nn/test_attribution.py::test_bad_input'),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(
