@@ -758,6 +758,23 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          'tests/nn/test_attribution.py::test_smoothgrad_of_a_sine_is_the_damped_cosine',
          'tests/nn/test_attribution.py::test_bad_input'),
     ),
+    "D.gnn.1": (
+        ('jaxml.nn.gnn:GCNConv', 'jaxml.nn.gnn:SAGEConv', 'jaxml.nn.gnn:GATConv', 'jaxml.nn.gnn:MessagePassing',
+         'jaxml.nn.gnn:global_pool', 'jaxml.nn.gnn:TopKPool', 'jaxml.nn.gnn:sample_neighbours',
+         'jaxml.nn.gnn:GNNClassifier', 'jaxml.data.graphs:make_graph', 'jaxml.data.graphs:pad_graph',
+         'jaxml.data.graphs:batch_graphs', 'jaxml.data.graphs:karate_club',
+         'jaxml.data.graphs:stochastic_block_model', 'jaxml.data.graphs:molecule_graphs'),
+        ('tests/nn/test_gnn.py::test_gcn_equals_the_dense_normalised_adjacency',
+         'tests/nn/test_gnn.py::test_sage_equals_the_dense_formula[mean]',
+         'tests/nn/test_gnn.py::test_gat_equals_the_dense_masked_softmax[True]',
+         'tests/nn/test_gnn.py::test_padding_changes_nothing[gat]',
+         'tests/nn/test_gnn.py::test_topk_pool_keeps_the_best_nodes_of_each_graph',
+         'tests/nn/test_gnn.py::test_neighbour_sampling_draws_real_in_neighbours_uniformly',
+         'tests/nn/test_gnn.py::test_karate_club_data_equals_networkx',
+         'tests/nn/test_gnn.py::test_gcn_separates_the_karate_clubs_from_four_labels',
+         'tests/nn/test_gnn.py::test_sbm_node_classification_and_molecule_graph_classification',
+         'tests/nn/test_gnn.py::test_bad_graphs_are_refused'),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(
