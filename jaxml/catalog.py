@@ -775,6 +775,27 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          'tests/nn/test_gnn.py::test_sbm_node_classification_and_molecule_graph_classification',
          'tests/nn/test_gnn.py::test_bad_graphs_are_refused'),
     ),
+    "D.cnn.2": (
+        ('jaxml.nn.cnn:LeNet5', 'jaxml.nn.cnn:AlexNet', 'jaxml.nn.cnn:VGG', 'jaxml.nn.cnn:ResNet',
+         'jaxml.nn.cnn:BasicBlock', 'jaxml.nn.cnn:Bottleneck', 'jaxml.nn.cnn:resnet18', 'jaxml.nn.cnn:resnet50',
+         'jaxml.nn.cnn:DenseNet', 'jaxml.nn.cnn:EfficientNet', 'jaxml.nn.cnn:MBConv',
+         'jaxml.nn.cnn:efficientnet_resolution', 'jaxml.nn.cnn:adaptive_avg_pool'),
+        ('tests/nn/test_cnn.py::test_parameter_counts_equal_the_published_architectures[resnet50]',
+         'tests/nn/test_cnn.py::test_parameter_counts_equal_the_published_architectures[densenet121]',
+         'tests/nn/test_cnn.py::test_parameter_counts_equal_the_published_architectures[efficientnet_b0]',
+         'tests/nn/test_cnn.py::test_parameter_counts_equal_the_published_architectures[alexnet]',
+         'tests/nn/test_cnn.py::test_parameter_counts_equal_the_published_architectures[vgg16]',
+         'tests/nn/test_cnn.py::test_one_jitted_training_step_lowers_the_loss[resnet]',
+         'tests/nn/test_cnn.py::test_lenet5_reaches_95_percent_on_digits',
+         'tests/nn/test_cnn.py::test_adaptive_pool_equals_bins_by_hand_and_global_mean',
+         'tests/nn/test_cnn.py::test_compound_scaling_and_bad_input'),
+    ),
+    "D.cnn.3": (
+        ('jaxml.nn.cnn:SqueezeExcite', 'jaxml.nn.cnn:CBAM', 'jaxml.nn.vit:ViT'),
+        ('tests/nn/test_cnn.py::test_squeeze_excite_and_cbam_equal_their_formulas',
+         'tests/nn/test_cnn.py::test_parameter_counts_equal_the_published_architectures[vit_b16]',
+         'tests/nn/test_cnn.py::test_one_jitted_training_step_lowers_the_loss[preact_resnet_se]'),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(

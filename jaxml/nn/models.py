@@ -16,6 +16,7 @@ The MNIST-1D baselines (Greydanus & Kobak 2024) use:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import flax.linen as nn
@@ -153,5 +154,5 @@ class GRUClassifier(nn.Module):
 
 
 def count_params(params) -> int:
-    """Number of scalar parameters in a pytree."""
-    return int(sum(jnp.size(p) for p in jax.tree_util.tree_leaves(params)))
+    """Number of scalar parameters in a pytree (arrays, or the shapes ``jax.eval_shape`` gives)."""
+    return int(sum(math.prod(p.shape) for p in jax.tree_util.tree_leaves(params)))

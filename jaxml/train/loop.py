@@ -111,7 +111,7 @@ def make_trainer(model: nn.Module, tx: optax.GradientTransformation, *, batch_si
 def _check_data(data: Any, name: str, task: str) -> tuple[jax.Array, jax.Array]:
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(f"{name} must be a pair (X, y)")
-    X = check_array(data[0], f"{name}[0] (X)", ndim=(2, 3), dtype_kind="f")
+    X = check_array(data[0], f"{name}[0] (X)", ndim=(2, 3, 4), dtype_kind="f")  # vectors, sequences, images
     if task == "classification":
         y = check_array(data[1], f"{name}[1] (y)", ndim=1, dtype_kind="i")
         check_class_codes(y, f"{name}[1] (y)", min_classes=1)
