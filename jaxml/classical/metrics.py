@@ -439,11 +439,10 @@ def r2(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> jax.Array:
 def huber(y_true: Any, y_pred: Any, *, delta: float = 1.0, sample_weight: Any = None) -> jax.Array:
     """Mean Huber loss: quadratic :math:`r^2/2` inside ``|r| <= delta``, linear outside
     (Huber 1964)."""
-    check_positive(delta, "delta")
+    from jaxml.nn.losses import huber_loss
+
     y_true, y_pred, w = _regression_inputs(y_true, y_pred, sample_weight)
-    r = jnp.abs(y_true - y_pred)
-    loss = jnp.where(r <= delta, 0.5 * r**2, delta * (r - 0.5 * delta))
-    return _weighted_mean(loss, w)
+    return _weighted_mean(huber_loss(y_pred, y_true, delta=delta), w)
 
 
 # ---------------------------------------------------------------------------- ranking

@@ -113,8 +113,8 @@ def _check_data(data: Any, name: str, task: str) -> tuple[jax.Array, jax.Array]:
         raise TypeError(f"{name} must be a pair (X, y)")
     X = check_array(data[0], f"{name}[0] (X)", ndim=(2, 3, 4), dtype_kind="f")  # vectors, sequences, images
     if task == "classification":
-        y = check_array(data[1], f"{name}[1] (y)", ndim=1, dtype_kind="i")
-        check_class_codes(y, f"{name}[1] (y)", min_classes=1)
+        y = check_array(data[1], f"{name}[1] (y)", ndim=(1, 2, 3), dtype_kind="i")  # a class per example or pixel
+        check_class_codes(y.reshape(-1), f"{name}[1] (y)", min_classes=1)
     else:
         y = check_array(data[1], f"{name}[1] (y)", ndim=(1, 2), dtype_kind="f")
     check_same_length(X, y, f"{name}[0] (X)", f"{name}[1] (y)")
