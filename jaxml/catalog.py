@@ -796,6 +796,20 @@ _IMPLEMENTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          'tests/nn/test_cnn.py::test_parameter_counts_equal_the_published_architectures[vit_b16]',
          'tests/nn/test_cnn.py::test_one_jitted_training_step_lowers_the_loss[preact_resnet_se]'),
     ),
+    "D.cnn.4": (
+        ('jaxml.nn.unet:UNet', 'jaxml.nn.yolo:YOLO', 'jaxml.nn.yolo:encode_targets', 'jaxml.nn.yolo:yolo_loss',
+         'jaxml.nn.yolo:decode', 'jaxml.nn.yolo:train_yolo', 'jaxml.nn.detection:box_iou',
+         'jaxml.nn.detection:non_max_suppression', 'jaxml.nn.detection:average_precision',
+         'jaxml.nn.detection:mean_iou', 'jaxml.data.shapes:make_shapes'),
+        ('tests/nn/test_unet.py::test_unet_shapes_the_paper_count_and_a_training_step',
+         'tests/nn/test_yolo.py::test_encoding_then_decoding_recovers_the_boxes',
+         'tests/nn/test_yolo.py::test_assignment_picks_the_centre_cell_and_best_anchor',
+         'tests/nn/test_yolo.py::test_loss_is_small_at_perfect_predictions_and_training_lowers_it',
+         'tests/nn/test_detection.py::test_nms_equals_the_greedy_loop[0.5]',
+         'tests/nn/test_detection.py::test_average_precision_hand_worked',
+         'tests/nn/test_detection.py::test_mean_iou_equals_sklearn_jaccard',
+         'tests/data/test_shapes.py::test_masks_carry_the_label_and_boxes_are_tight'),
+    ),
 }
 
 ENTRIES: tuple[Entry, ...] = tuple(
